@@ -1,0 +1,100 @@
+"""Stacked bidirectional LSTM detectors (1, 2 or 3 layers), as in the original system."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from droidlens.data.vocab import PAD_ID
+from droidlens.models.base import Detector, SpatialDropout
+
+__all__ = ["BiLSTMDetector"]
+
+
+class BiLSTMDetector(Detector):
+    """Word embedding, flattened calls, spatial dropout, stacked BiLSTM, dropout, softmax.
+
+    Parameters
+    ----------
+    vocab_size : int
+        Number of word ids, reserved ids included.
+    max_words : int, default=10
+        Word slots per call; a call becomes a vector of ``max_words * embedding_dim`` values.
+    embedding_dim : int, default=20
+    hidden_size : int, default=32
+        LSTM units per direction.
+    n_layers : int, default=1
+        Stacked BiLSTM layers; each upper layer reads the ``2 * hidden_size`` outputs below.
+    spatial_dropout : float, default=0.2
+        Rate of :class:`~droidlens.models.base.SpatialDropout` on the call vectors.
+    dropout : float, default=0.5
+        Dropout on the final states before the dense layer.
+
+    Notes
+    -----
+    With ``vocab_size=20761`` the parameter counts are 475,254 (1 layer), 500,342 (2) and
+    525,430 (3): the embedding has 415,220, the first BiLSTM 59,904, each further BiLSTM
+    25,088 and the dense layer 130. PyTorch LSTMs carry two bias vectors, as cuDNN does.
+    """
+
+    model_name = "bilstm"
+
+    def __init__(
+        self,
+        *,
+        vocab_size: int,
+        max_words: int = 10,
+        embedding_dim: int = 20,
+        hidden_size: int = 32,
+        n_layers: int = 1,
+        spatial_dropout: float = 0.2,
+        dropout: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self._record_hparams(
+            vocab_size=vocab_size,
+            max_words=max_words,
+            embedding_dim=embedding_dim,
+            hidden_size=hidden_size,
+            n_layers=n_layers,
+            spatial_dropout=spatial_dropout,
+            dropout=dropout,
+        )
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
+        self.spatial_dropout = SpatialDropout(spatial_dropout)
+        self.lstm = nn.LSTM(
+            input_size=max_words * embedding_dim,
+            hidden_size=hidden_size,
+            num_layers=n_layers,
+            batch_first=True,
+            bidirectional=True,
+        )
+        self.dropout = nn.Dropout(dropout)
+        self.dense = nn.Linear(2 * hidden_size, 2)
+
+    def embed_calls(self, calls: torch.Tensor) -> torch.Tensor:
+        """Return call vectors of shape (batch, n_calls, max_words * embedding_dim)."""
+        embedded = self.embedding(calls)
+        return embedded.flatten(start_dim=2)
+
+    def forward_compact(self, calls: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        x = self.spatial_dropout(self.embed_calls(calls))
+        final = self.final_states(x, lengths)
+        return self.dense(self.dropout(final))
+
+    def final_states(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Return the last layer's final forward and backward states, shape (batch, 2 * hidden).
+
+        Apps of length 0 are run over one step and their states then reset to zero, the
+        value an LSTM keeps over zero steps.
+        """
+        empty = lengths == 0
+        packed = pack_padded_sequence(
+            x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
+        )
+        _, (h_n, _) = self.lstm(packed)
+        final = torch.cat([h_n[-2], h_n[-1]], dim=1)
+        if bool(empty.any()):
+            final = final.masked_fill(empty.unsqueeze(1), 0.0)
+        return final
