@@ -1,1 +1,30 @@
-"""droidlens.solvers."""
+"""Exact smoothing solvers: fused lasso, trend filters, their paths and lambda choice.
+
+All problems use the scaling of R genlasso 1.6.1: ``1/2 ||y - b||^2 + lam * ||D b||_1`` with D
+the unscaled difference matrix, no 1/n factor, no centring and no standardisation.
+
+``DEFAULT_LAMBDA`` is the penalty weight that explanations use unless told otherwise. The
+signals they smooth are model probabilities in [0, 1], one per call position. In a fused
+lasso fit, a step of height h between flat runs of lengths n1 and n2 survives only when
+h > lam * (1/n1 + 1/n2), and then shrinks by that amount; a one-call spike between two longer
+runs needs h > 2 * lam. So ``lam = 0.01`` merges neighbouring calls whose probabilities differ
+by less than about 0.01 and keeps changes of a few hundredths or more. A fixed value keeps
+explanations deterministic and cheap; :func:`choose_lambda` (cross-validation or a target
+number of pieces) is available when a data-driven choice is wanted.
+"""
+
+from droidlens.solvers.dispatch import SMOOTHERS, smooth
+from droidlens.solvers.fused import fused_lasso
+from droidlens.solvers.result import SmoothingResult, SolverConvergenceWarning
+
+DEFAULT_LAMBDA: float = 0.01
+"""Default penalty weight for smoothing probability signals (see the module docstring)."""
+
+__all__ = [
+    "DEFAULT_LAMBDA",
+    "SMOOTHERS",
+    "SmoothingResult",
+    "SolverConvergenceWarning",
+    "fused_lasso",
+    "smooth",
+]
