@@ -73,3 +73,16 @@ for _layers in (1, 2, 3):
             description=f"{_layers}-layer bidirectional LSTM over flattened call embeddings",
         )
     )
+
+
+from droidlens.models.attention import AttentionDetector  # noqa: E402
+
+register_model(
+    ModelSpec(
+        name="attention",
+        factory=AttentionDetector,
+        defaults={"embedding_dim": 20, "hidden_size": 32},
+        description="word BiLSTM and attention per call, then call BiLSTM, batch "
+        "normalisation and attention over calls",
+    )
+)
