@@ -16,6 +16,7 @@ number of pieces) is available when a data-driven choice is wanted.
 from droidlens.solvers.dispatch import SMOOTHERS, smooth
 from droidlens.solvers.fused import fused_lasso
 from droidlens.solvers.result import SmoothingResult, SolverConvergenceWarning
+from droidlens.solvers.trend import trend_filter
 
 DEFAULT_LAMBDA: float = 0.01
 """Default penalty weight for smoothing probability signals (see the module docstring)."""
@@ -27,4 +28,5 @@ __all__ = [
     "SolverConvergenceWarning",
     "fused_lasso",
     "smooth",
+    "trend_filter",
 ]

@@ -6,6 +6,7 @@ import numpy as np
 
 from droidlens.solvers.fused import fused_lasso
 from droidlens.solvers.result import SmoothingResult
+from droidlens.solvers.trend import trend_filter
 
 __all__ = ["SMOOTHERS", "smooth", "smoother_order"]
 
@@ -46,7 +47,4 @@ def smooth(y: np.ndarray, *, smoother: str, lam: float) -> SmoothingResult:
     order = smoother_order(smoother)
     if order == 0:
         return fused_lasso(y, lam=lam)
-
-    from droidlens.solvers.trend import trend_filter
-
     return trend_filter(y, lam=lam, order=order)

@@ -167,4 +167,5 @@ def fused_lasso(y: np.ndarray, *, lam: float) -> SmoothingResult:
         n_iter=n_steps,
         order=0,
         name="fusedlasso",
+        dual=dual,
     )

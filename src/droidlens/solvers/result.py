@@ -36,6 +36,9 @@ class SmoothingResult:
     name : str
         Name of the smoother, one of :data:`droidlens.solvers.SMOOTHERS` or
         ``"regression"``.
+    dual : ndarray of shape (n_rows_of_D,) or None
+        Dual vector z with ``|z| <= lam`` and, for the signal problems,
+        ``coef = y - D^T z``; it certifies optimality. None when not computed.
     """
 
     coef: np.ndarray
@@ -45,3 +48,4 @@ class SmoothingResult:
     n_iter: int
     order: int = 0
     name: str = "fusedlasso"
+    dual: np.ndarray | None = None
