@@ -78,8 +78,8 @@ class AttentionDetector(Detector):
     -----
     A call's words are its non-PAD word slots; a real call has at least one. PAD slots are
     removed before the word BiLSTM, so they change neither the LSTM states nor the attention.
-    Batch normalisation sees only the real calls: in training its batch statistics are taken
-    over the real calls of the batch, so padding changes no output in either mode.
+    Batch normalisation is applied to the real calls only. In training its batch statistics
+    are taken over the real calls of the batch, so padding changes no output in either mode.
 
     With ``vocab_size=20761`` the model has 462,838 trainable parameters: embedding 415,220,
     word BiLSTM 13,824, word attention 4,224 (433,268 per call as in the original), call
@@ -227,7 +227,7 @@ class AttentionDetector(Detector):
             call_vectors[nonempty], lengths[nonempty].cpu(), batch_first=True, enforce_sorted=False
         )
         states, _ = self.call_lstm(packed)
-        # packed.data holds exactly the real steps, so batch statistics never see padding.
+        # packed.data contains exactly the real steps, so batch statistics exclude padding.
         states = PackedSequence(
             self._normalise(states.data),
             states.batch_sizes,
@@ -242,10 +242,16 @@ class AttentionDetector(Detector):
     def _normalise(self, steps: torch.Tensor) -> torch.Tensor:
         """Apply batch normalisation to real steps of shape (n_steps, n_features)."""
         if self.training and steps.shape[0] < 2:
-            # NOTE: one step has no batch variance, so it is normalised with the running
-            # statistics and leaves them unchanged; torch would raise on it.
-            bn = self.batch_norm
+            # NOTE: one step has no batch variance, and torch raises on it in training. It is
+            # normalised with the running statistics instead, which it leaves unchanged.
+            norm = self.batch_norm
             return nn.functional.batch_norm(
-                steps, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0.0, bn.eps
+                steps,
+                norm.running_mean,
+                norm.running_var,
+                norm.weight,
+                norm.bias,
+                training=False,
+                eps=norm.eps,
             )
         return self.batch_norm(steps)

@@ -23,7 +23,7 @@ def resolve_device(name: str = "auto") -> torch.device:
     Parameters
     ----------
     name : {"auto", "cpu", "cuda", "cuda:N"}, default="auto"
-        ``"auto"`` picks the first CUDA device when torch sees one, else the CPU.
+        ``"auto"`` picks the first CUDA device when torch finds one, else the CPU.
 
     Returns
     -------
@@ -31,12 +31,16 @@ def resolve_device(name: str = "auto") -> torch.device:
 
     Raises
     ------
+    TypeError
+        If ``name`` is not a string.
     ValueError
         If ``name`` is none of the allowed names.
     ModelError
         If a CUDA device is requested but torch sees none, or the index is out of range.
     """
-    if not isinstance(name, str) or not _DEVICE_PATTERN.match(name):
+    if not isinstance(name, str):
+        raise TypeError(f"device must be a string such as 'auto', got {type(name).__name__}")
+    if not _DEVICE_PATTERN.match(name):
         raise ValueError(f"invalid device {name!r}; use 'auto', 'cpu', 'cuda' or 'cuda:N'")
 
     if name == "auto":
@@ -64,9 +68,9 @@ def resolve_device(name: str = "auto") -> torch.device:
 def amp_dtype(device: torch.device) -> torch.dtype | None:
     """Return the reduced precision that autocast uses on ``device``, or None on the CPU.
 
-    bfloat16 where the GPU supports it (compute capability 8.0 and later), since it needs no
-    gradient scaling; float16 otherwise, which a training loop must pair with
-    :class:`torch.amp.GradScaler`.
+    The dtype is bfloat16 where the GPU supports it (compute capability 8.0 and later),
+    because it needs no gradient scaling. Otherwise it is float16, which a training loop must
+    pair with :class:`torch.amp.GradScaler`.
     """
     if device.type != "cuda":
         return None

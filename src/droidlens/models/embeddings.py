@@ -146,17 +146,17 @@ def load_word_vectors(
     path = Path(path)
     if not path.is_file():
         raise DataError(f"word vector file not found: {path}")
-    wanted = set(vocab.words[N_RESERVED:])
+    vocab_words = set(vocab.words[N_RESERVED:])
     with _open_binary(path) as stream:
-        vectors = _read_word2vec(stream, wanted, dim=dim, path=path)
+        vectors = _read_word2vec(stream, vocab_words, dim=dim, path=path)
 
     matrix, n_missing = _matrix_from_vectors(vectors, vocab, dim=dim, seed=seed)
     logger.info(
         "loaded %d-dim vectors for %d of %d vocabulary words from %s; %d missing words "
         "were drawn at random",
         dim,
-        len(wanted) - n_missing,
-        len(wanted),
+        len(vocab_words) - n_missing,
+        len(vocab_words),
         path,
         n_missing,
     )
@@ -183,14 +183,14 @@ def apply_embeddings(model: nn.Module, matrix: np.ndarray, *, freeze: bool) -> N
     embedding = getattr(model, "embedding", None)
     if not isinstance(embedding, nn.Embedding):
         raise ModelError(
-            f"{type(model).__name__} has no nn.Embedding named 'embedding'; "
+            f"{type(model).__name__} has no nn.Embedding named 'embedding', so "
             "pre-trained vectors cannot be loaded into it"
         )
     matrix = np.asarray(matrix)
     if matrix.shape != tuple(embedding.weight.shape):
         raise ModelError(
             f"embedding matrix has shape {matrix.shape} but the model's embedding has "
-            f"{tuple(embedding.weight.shape)} (vocabulary size, embedding_dim); build the "
+            f"{tuple(embedding.weight.shape)} (vocabulary size, embedding_dim). Build the "
             "matrix with the model's vocabulary and embedding_dim"
         )
 
@@ -245,14 +245,14 @@ def _open_binary(path: Path) -> IO[bytes]:
 
 
 def _read_word2vec(
-    stream: IO[bytes], wanted: set[str], *, dim: int, path: Path
+    stream: IO[bytes], vocab_words: set[str], *, dim: int, path: Path
 ) -> dict[str, np.ndarray]:
-    """Return the vectors of the ``wanted`` words from a word2vec stream."""
+    """Return the vectors of the ``vocab_words`` words from a word2vec stream."""
     n_words, file_dim = _read_header(stream, path)
     if file_dim != dim:
         raise DataError(
-            f"{path}: vectors have {file_dim} values but the model's embedding_dim is {dim}; "
-            f"use vectors of {dim} values or set embedding_dim to {file_dim}"
+            f"{path}: vectors have {file_dim} values but the model's embedding_dim is {dim}. "
+            f"Use vectors of {dim} values or set embedding_dim to {file_dim}"
         )
 
     start = stream.tell()
@@ -268,7 +268,7 @@ def _read_word2vec(
             raise DataError(
                 f"{path}: invalid word vector record {index + 1} of {n_words} ({error})"
             ) from None
-        if word in wanted and word not in vectors:
+        if word in vocab_words and word not in vectors:
             vectors[word] = vector
     return vectors
 
@@ -289,7 +289,7 @@ def _read_header(stream: IO[bytes], path: Path) -> tuple[int, int]:
 
 def _first_record_is_text(stream: IO[bytes], dim: int) -> bool:
     """Return True when the next line parses as a text record of ``dim`` values."""
-    # A binary file may hold no newline at all, so the line read is bounded.
+    # A binary file may contain no newline at all, so the line read is bounded.
     limit = 1024 + 64 * dim
     line = stream.readline(limit)
     try:

@@ -62,7 +62,7 @@ def summarize(model: nn.Module, *, n_calls: int = 2000, max_words: int | None = 
     """Describe each top-level layer of ``model`` with its output shape and parameter count.
 
     The model runs once, in eval mode and without gradients, on one dummy app of ``n_calls``
-    calls whose word slots are all filled; forward hooks record each layer's output shape.
+    calls with every word slot filled. Forward hooks record each layer's output shape.
 
     Parameters
     ----------
