@@ -1,1 +1,33 @@
-"""droidlens.report."""
+"""Reports on verdicts: the behaviour table and the text and HTML renderings of a verdict."""
+
+from droidlens.report.behaviours import (
+    Behaviour,
+    BehaviourTable,
+    behaviours_of,
+    load_behaviour_table,
+    summarize_behaviours,
+)
+from droidlens.report.verdict import (
+    TopCall,
+    Verdict,
+    build_verdict,
+    describe_verdict,
+    render_verdict_html,
+    render_verdict_text,
+    write_verdict_html,
+)
+
+__all__ = [
+    "Behaviour",
+    "BehaviourTable",
+    "TopCall",
+    "Verdict",
+    "behaviours_of",
+    "build_verdict",
+    "describe_verdict",
+    "load_behaviour_table",
+    "render_verdict_html",
+    "render_verdict_text",
+    "summarize_behaviours",
+    "write_verdict_html",
+]
