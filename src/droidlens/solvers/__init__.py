@@ -15,6 +15,9 @@ number of pieces) is available when a data-driven choice is wanted.
 
 from droidlens.solvers.dispatch import SMOOTHERS, smooth
 from droidlens.solvers.fused import fused_lasso
+from droidlens.solvers.lambda_choice import LambdaChoice, choose_lambda
+from droidlens.solvers.path import fused_lasso_path, solve_path
+from droidlens.solvers.regression import fused_lasso_regression
 from droidlens.solvers.result import SmoothingResult, SolverConvergenceWarning
 from droidlens.solvers.trend import trend_filter
 
@@ -24,9 +27,14 @@ DEFAULT_LAMBDA: float = 0.01
 __all__ = [
     "DEFAULT_LAMBDA",
     "SMOOTHERS",
+    "LambdaChoice",
     "SmoothingResult",
     "SolverConvergenceWarning",
+    "choose_lambda",
     "fused_lasso",
+    "fused_lasso_path",
+    "fused_lasso_regression",
     "smooth",
+    "solve_path",
     "trend_filter",
 ]
