@@ -3,7 +3,7 @@
 All problems use the scaling of R genlasso 1.6.1: ``1/2 ||y - b||^2 + lam * ||D b||_1`` with D
 the unscaled difference matrix, no 1/n factor, no centring and no standardisation.
 
-``DEFAULT_LAMBDA`` is the penalty weight that explanations use unless told otherwise. The
+``DEFAULT_LAMBDA`` is the penalty weight that explanations use unless the caller passes another. The
 signals they smooth are model probabilities in [0, 1], one per call position. In a fused
 lasso fit, a step of height h between flat runs of lengths n1 and n2 survives only when
 h > lam * (1/n1 + 1/n2), and then shrinks by that amount; a one-call spike between two longer

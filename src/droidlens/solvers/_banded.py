@@ -11,7 +11,7 @@ __all__ = ["gram_banded", "sub_banded"]
 def gram_banded(difference: sp.csr_matrix, order: int) -> np.ndarray:
     """Return ``D D^T`` in upper banded storage of bandwidth ``order + 1``.
 
-    Row ``w - d`` of the result holds the d-th superdiagonal, right-aligned, as
+    Row ``w - d`` of the result contains the d-th superdiagonal, right-aligned, as
     :func:`scipy.linalg.solveh_banded` expects (``w = order + 1``).
     """
     gram = (difference @ difference.T).tocsr()

@@ -16,10 +16,10 @@ __all__ = ["fused_lasso", "fused_lasso_dual"]
 def _condat(y: np.ndarray, lam: float, out: np.ndarray) -> int:  # pragma: no cover - compiled
     """Write the fused lasso solution of ``y`` into ``out`` and return the scan steps taken.
 
-    The scan keeps, for the segment that starts at ``start``, the range [low, high] of values
-    the segment can take while its running dual stays inside [-lam, lam], the dual at the
-    scan position for each end of the range, and the last positions where each end was
-    tightened. A point that no value of the range can absorb fixes the segment at one end
+    For the segment that starts at ``start``, the scan keeps the range [low, high] of values
+    that keep its running dual inside [-lam, lam]. It also keeps the dual at the scan position
+    for each end of the range and the last position where each end was tightened. A point
+    that no value of the range can absorb fixes the segment at one end
     and restarts the scan after the position where that end was last tightened.
     """
     n = y.shape[0]

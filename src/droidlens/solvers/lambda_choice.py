@@ -119,7 +119,8 @@ def choose_lambda(
     Notes
     -----
     The cross-validation fits treat the kept positions as equally spaced, whereas
-    genlasso's ``cv.trendfilter`` gives trend filters the true positions; the two agree
+    genlasso's ``cv.trendfilter`` gives trend filters the true positions.
+    The two agree
     for the fused lasso and differ slightly for trend filters. The folds are fixed by
     position, so the choice is deterministic.
     """

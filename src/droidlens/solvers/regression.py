@@ -163,8 +163,8 @@ def fused_lasso_regression(
     -----
     Minimises ``1/2 sum_i w_i (y_i - x_i^T beta)^2 + lam * ||D beta||_1`` (R genlasso's
     ``fusedlasso`` without the small ridge term genlasso adds when n_features > n_samples).
-    CLARABEL, through cvxpy, finds the fused groups and signs; with them fixed the problem
-    is an equality-constrained least-squares problem that is solved exactly, and the KKT
+    CLARABEL, through cvxpy, finds the fused groups and signs. With them fixed the problem
+    is an equality-constrained least-squares problem, which is solved exactly before the KKT
     conditions are checked. When n_features > n_samples the minimiser may not be unique;
     the exact step then returns the least-norm solution for the pattern found.
     """

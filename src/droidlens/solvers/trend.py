@@ -107,9 +107,9 @@ def trend_filter(
     Minimises ``1/2 ||y - b||^2 + lam * ||D b||_1`` with D the unscaled (order+1)-th
     difference matrix, as R genlasso's ``trendfilter``. A primal-dual interior-point method
     solves the dual ``min 1/2 ||y - D^T z||^2`` subject to ``|z|_inf <= lam`` with banded
-    Cholesky steps. The rows with ``|z_j| = lam`` are the knots of the fit; with them and
-    their signs fixed the optimality conditions are a banded linear system, which is solved
-    exactly and checked, and the knot set is corrected until the check passes.
+    Cholesky steps. The rows with ``|z_j| = lam`` are the knots of the fit. With them and
+    their signs fixed the optimality conditions are a banded linear system. The polish solves
+    it exactly, checks the conditions and corrects the knot set until the check passes.
 
     Examples
     --------
