@@ -292,7 +292,8 @@ def _text_header(verdict: Verdict) -> str:
     lines = [
         describe_verdict(verdict),
         f"Behaviours: {summary}",
-        f"App {verdict.app_id}" + (f" ({verdict.package})" if verdict.package else ""),
+        f"App {verdict.app_id}",
+        f"Package {verdict.package or 'unknown'}",
         f"p_benign = {p_benign:.3f}, p_malicious = {p_malicious:.3f}; model saw the {seen}",
         f"Explained by {verdict.method}{smoother}",
     ]
