@@ -261,8 +261,9 @@ def render_verdict_text(verdict: Verdict, *, width: int = 100) -> str:
     ----------
     verdict : Verdict
     width : int, default=100
-        Maximum line length in characters, at least 40; the sequence strip has one cell
-        per call up to this width, and cells cover several calls beyond it.
+        Line length in characters, at least 40; only the app id line can be longer. The
+        sequence strip has one cell per call up to this width, and cells cover several
+        calls beyond it.
 
     Returns
     -------
