@@ -1,0 +1,64 @@
+"""The ``droidlens compare`` command: compare explanation methods with the fidelity tests."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import typer
+
+import droidlens.explain.baselines  # noqa: F401  (registers the baseline methods)
+from droidlens.data import encode_apps, load_apps
+from droidlens.explain.options import ExplainOptions
+from droidlens.fidelity.compare import TEST_NAMES, compare_methods
+from droidlens.models.io import load_run
+
+__all__ = ["compare_command"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_METHODS = "occlusion,integrated-gradients,lime,random"
+DEFAULT_TESTS = "synthetic,deduction,augmentation,descriptive-accuracy,sparsity,stability"
+
+
+def _split_names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def compare_command(
+    model: Path = typer.Option(..., "--model", help="Run folder of a trained model."),
+    data: Path = typer.Option(..., "--data", help="Apps to explain (JSON Lines or pickle)."),
+    methods: str = typer.Option(DEFAULT_METHODS, help="Comma-separated explanation methods."),
+    tests: str = typer.Option(
+        DEFAULT_TESTS, help=f"Comma-separated fidelity tests, from {', '.join(TEST_NAMES)}."
+    ),
+    max_apps: int | None = typer.Option(
+        None, "--max-apps", min=1, help="Explain only this many apps, drawn with --seed."
+    ),
+    samples: int = typer.Option(500, min=1, help="Samples per app for LIME and Kernel SHAP."),
+    seed: int = typer.Option(0, help="Seed of the app draw, the methods and the tests."),
+    out: Path = typer.Option(Path("comparison"), "--out", help="Folder for tables and plots."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+) -> None:
+    """Compare explanation methods on one model with the fidelity tests."""
+    run = load_run(model)
+    apps = load_apps(data)
+    if max_apps is not None and max_apps < len(apps):
+        rows = np.sort(np.random.default_rng(seed).choice(len(apps), max_apps, replace=False))
+        apps = [apps[row] for row in rows]
+    encoded = encode_apps(apps, run.vocab)
+    logger.info("comparing %s on %d apps from %s", methods, len(encoded), data)
+
+    result = compare_methods(
+        run.model,
+        encoded,
+        methods=_split_names(methods),
+        tests=_split_names(tests),
+        options=ExplainOptions(n_samples=samples),
+        out_dir=out,
+        seed=seed,
+        progress=progress,
+    )
+    typer.echo(result.files["table markdown"].read_text(encoding="utf-8"))
+    typer.echo(f"tables, curves and plots written to {out}")
