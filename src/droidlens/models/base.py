@@ -134,13 +134,17 @@ class Detector(nn.Module):
         device = self.device
         tensor = torch.as_tensor(np.asarray(tokens) if not torch.is_tensor(tokens) else tokens)
         out = np.empty((tensor.shape[0], 2), dtype=np.float64)
+        # Batches of similar length waste no work on padding; rows go back to input order.
+        n_real = (tensor[:, :, 0] > NULL_ID).sum(dim=1)
+        order = torch.argsort(n_real, descending=True, stable=True)
         try:
             for start in range(0, tensor.shape[0], batch_size):
-                batch = tensor[start : start + batch_size].to(device=device, dtype=torch.long)
+                rows = order[start : start + batch_size]
+                batch = tensor[rows].to(device=device, dtype=torch.long)
                 logits = self(batch)
-                out[start : start + len(batch)] = torch.softmax(logits.float(), dim=1).cpu().numpy()
+                out[rows.numpy()] = torch.softmax(logits.float(), dim=1).cpu().numpy()
                 if progress is not None:
-                    progress(len(batch))
+                    progress(len(rows))
         finally:
             self.train(was_training)
         return out
