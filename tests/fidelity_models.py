@@ -18,8 +18,8 @@ MAX_WORDS = 3
 class MarkerCountDetector(Detector):
     """Malicious logit ``weight * (count of MARKER words) - weight / 2``, benign logit 0.
 
-    An app is called malicious iff one of its real calls holds the marker word, and only the
-    calls holding it carry any relevance.
+    An app is called malicious iff one of its real calls contains the marker word, and only the
+    calls that contain it carry any relevance.
     """
 
     model_name = "marker-count"

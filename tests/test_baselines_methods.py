@@ -1,11 +1,10 @@
-"""Tests of the baseline explanation methods: known answers, shapes, seeding and errors."""
+"""Tests of the baseline explanation methods: known results, shapes, seeding and errors."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
-from fidelity_models import MARKER, MAX_WORDS, VOCAB_SIZE, MarkerCountDetector, make_apps
 from numpy.testing import assert_allclose
 from torch import nn
 
@@ -17,6 +16,7 @@ from droidlens.explain.options import ExplainOptions
 from droidlens.explain.registry import get_method
 from droidlens.models.attention import AttentionDetector
 from droidlens.models.bilstm import BiLSTMDetector
+from fidelity_models import MARKER, MAX_WORDS, VOCAB_SIZE, MarkerCountDetector, make_apps
 
 FAITHFUL = ["gradient", "integrated-gradients", "lime", "kernelshap"]
 OPTIONS = ExplainOptions(n_samples=120, ig_steps=20)
@@ -31,7 +31,10 @@ def _explain(name, model, tokens, *, target=1, seed=0, options=OPTIONS):
 def _small_bilstm(n_layers: int = 1) -> BiLSTMDetector:
     torch.manual_seed(0)
     model = BiLSTMDetector(
-        vocab_size=VOCAB_SIZE, max_words=MAX_WORDS, embedding_dim=4, hidden_size=5,
+        vocab_size=VOCAB_SIZE,
+        max_words=MAX_WORDS,
+        embedding_dim=4,
+        hidden_size=5,
         n_layers=n_layers,
     )
     return model.eval()
@@ -148,8 +151,9 @@ def test_baselines_empty_app(name):
 
 def test_baselines_attention_matches_weights():
     torch.manual_seed(0)
-    model = AttentionDetector(vocab_size=VOCAB_SIZE, max_words=MAX_WORDS, embedding_dim=4,
-                              hidden_size=3).eval()
+    model = AttentionDetector(
+        vocab_size=VOCAB_SIZE, max_words=MAX_WORDS, embedding_dim=4, hidden_size=3
+    ).eval()
     tokens = make_apps(n_apps=1, seq_len=6)[0].app_tokens(0)
     output = _explain("attention", model, tokens)
     assert_allclose(output.relevance, model.attention_weights(tokens), rtol=1e-12, atol=0)
@@ -186,8 +190,9 @@ def test_rnn_backward_mode_keeps_outputs(model_kind):
     if model_kind == "bilstm":
         model = _small_bilstm(n_layers=2)
     else:
-        model = AttentionDetector(vocab_size=VOCAB_SIZE, max_words=MAX_WORDS, embedding_dim=4,
-                                  hidden_size=3).eval()
+        model = AttentionDetector(
+            vocab_size=VOCAB_SIZE, max_words=MAX_WORDS, embedding_dim=4, hidden_size=3
+        ).eval()
     tokens = torch.as_tensor(make_apps(n_apps=3, seq_len=6)[0].tokens, dtype=torch.long)
     with torch.no_grad():
         before = model(tokens)
@@ -209,7 +214,7 @@ def test_rnn_backward_mode_restores_dropout():
 
 
 def test_baselines_marker_word_fixture():
-    # Guards the known-answer tests: the marker model sees the marker only where it was put.
+    # Guards the known-answer tests: the marker word occurs only where it was put.
     encoded, markers = make_apps(n_apps=4, seq_len=5)
     proba = MarkerCountDetector().predict_proba(encoded.tokens)
     assert (proba[:, 1] >= 0.5).tolist() == [True, False, True, False]

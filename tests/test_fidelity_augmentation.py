@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fidelity_models import MARKER, MarkerCountDetector, make_apps, marker_first_rankings
 from numpy.testing import assert_array_equal
 
 from droidlens.fidelity.augmentation import _augmented_copies, augmentation_test, map_positions
+from fidelity_models import MARKER, MarkerCountDetector, make_apps, marker_first_rankings
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 import torch
 import typer
-from fidelity_models import MarkerCountDetector, make_apps
 from typer.testing import CliRunner
 
 from droidlens.cli.compare import compare_command
@@ -17,6 +16,7 @@ from droidlens.explain.options import ExplainOptions
 from droidlens.fidelity.compare import CompareSettings, compare_methods
 from droidlens.models.io import save_run
 from droidlens.models.registry import build_model
+from fidelity_models import MarkerCountDetector, make_apps
 
 TESTS = ["deduction", "augmentation", "descriptive-accuracy", "sparsity", "stability", "efficiency"]
 
@@ -74,7 +74,9 @@ def test_compare_runs_per_method(comparison):
     result, _ = comparison
     assert len(result.runs["random"]) == 3
     first, second = result.runs["random"][:2]
-    assert not all(np.array_equal(a, b) for a, b in zip(first.rankings, second.rankings))
+    assert not all(
+        np.array_equal(a, b) for a, b in zip(first.rankings, second.rankings, strict=True)
+    )
 
 
 @pytest.mark.parametrize(
@@ -88,16 +90,26 @@ def test_compare_runs_per_method(comparison):
 def test_compare_rejects_names(tmp_path, methods, tests, error, message):
     encoded, _ = make_apps(n_apps=2, seq_len=4)
     with pytest.raises(error, match=message):
-        compare_methods(MarkerCountDetector(), encoded, methods=methods, tests=tests,
-                        out_dir=tmp_path, progress=False)
+        compare_methods(
+            MarkerCountDetector(),
+            encoded,
+            methods=methods,
+            tests=tests,
+            out_dir=tmp_path,
+            progress=False,
+        )
 
 
 def test_compare_synthetic_test(tmp_path):
     pytest.importorskip("droidlens.fidelity.synthetic", reason="synthetic test not yet present")
     encoded, _ = make_apps(n_apps=6, seq_len=8, seed=2)
     result = compare_methods(
-        MarkerCountDetector().eval(), encoded, methods=["gradient", "random"],
-        tests=["synthetic"], out_dir=tmp_path, progress=False,
+        MarkerCountDetector().eval(),
+        encoded,
+        methods=["gradient", "random"],
+        tests=["synthetic"],
+        out_dir=tmp_path,
+        progress=False,
         settings=CompareSettings(percent_grid=(0, 50, 100)),
     )
     table = result.table.set_index("method")
@@ -108,25 +120,41 @@ def test_compare_command_runs(tmp_path):
     config = TokenizerConfig(max_words=3, max_calls=40)
     rng = np.random.default_rng(0)
     names = [f"Lcom/example/C{i};->run{i}" for i in range(6)]
-    apps = [App(f"app{i}", i % 2, [names[j] for j in rng.integers(6, size=9)], {})
-            for i in range(6)]
+    apps = [
+        App(f"app{i}", i % 2, [names[j] for j in rng.integers(6, size=9)], {}) for i in range(6)
+    ]
     vocab = Vocabulary.build(
         [split_call(call, config=config) for app in apps for call in app.calls], tokenizer=config
     )
     torch.manual_seed(0)
-    model = build_model("bilstm1", vocab_size=len(vocab), max_words=3, embedding_dim=4,
-                        hidden_size=4)
+    model = build_model(
+        "bilstm1", vocab_size=len(vocab), max_words=3, embedding_dim=4, hidden_size=4
+    )
     save_run(tmp_path / "run", model=model.eval(), vocab=vocab)
     write_jsonl(apps, tmp_path / "apps.jsonl")
 
     app = typer.Typer()
     app.command("compare")(compare_command)
     app.command("unused")(lambda: None)
-    outcome = CliRunner().invoke(app, [
-        "compare", "--model", str(tmp_path / "run"), "--data", str(tmp_path / "apps.jsonl"),
-        "--methods", "random,gradient", "--tests", "deduction,sparsity", "--max-apps", "4",
-        "--out", str(tmp_path / "out"), "--no-progress",
-    ])
+    outcome = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            "--model",
+            str(tmp_path / "run"),
+            "--data",
+            str(tmp_path / "apps.jsonl"),
+            "--methods",
+            "random,gradient",
+            "--tests",
+            "deduction,sparsity",
+            "--max-apps",
+            "4",
+            "--out",
+            str(tmp_path / "out"),
+            "--no-progress",
+        ],
+    )
     assert outcome.exit_code == 0, outcome.output
     assert "| gradient |" in outcome.output
     assert (tmp_path / "out" / "plots" / "deduction.png").is_file()

@@ -1,14 +1,14 @@
-"""Tests of the deduction test and the descriptive-accuracy curve on a model with known answers."""
+"""Tests of the deduction test and the descriptive-accuracy curve on a model with known results."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from fidelity_models import MarkerCountDetector, make_apps, marker_first_rankings
 from numpy.testing import assert_allclose
 
 from droidlens.fidelity.deduction import deduction_test
 from droidlens.fidelity.descriptive import descriptive_accuracy
+from fidelity_models import MarkerCountDetector, make_apps, marker_first_rankings
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,10 @@ def test_deduction_metric_columns(marker_case):
     model, encoded, markers = marker_case
     curve = deduction_test(model, encoded, marker_first_rankings(encoded, markers), grid=[0, 1])
     # Four malicious apps are called malicious; after removing their marker none is.
-    assert curve[["n_apps", "tp", "fn", "fp", "tn"]].values.tolist() == [[4, 4, 0, 0, 0],
-                                                                         [4, 0, 4, 0, 0]]
+    assert curve[["n_apps", "tp", "fn", "fp", "tn"]].values.tolist() == [
+        [4, 4, 0, 0, 0],
+        [4, 0, 4, 0, 0],
+    ]
     assert curve["tpr"].tolist() == [1.0, 0.0]
     assert np.isnan(curve["fpr"]).all()
 
@@ -75,8 +77,11 @@ def test_deduction_rejects_rankings(marker_case, change, message):
 
 @pytest.mark.parametrize(
     ("by", "grid", "message"),
-    [("calls", None, "by must be one of"), ("percent", [0, 101], "must hold 0..100"),
-     ("count", [-1, 2], "non-negative")],
+    [
+        ("calls", None, "by must be one of"),
+        ("percent", [0, 101], "must hold 0..100"),
+        ("count", [-1, 2], "non-negative"),
+    ],
 )
 def test_deduction_rejects_grid(marker_case, by, grid, message):
     model, encoded, markers = marker_case
@@ -94,8 +99,12 @@ def test_descriptive_accuracy_known_curve(marker_case):
     # turns a malicious app's score to 1 - sigmoid(2); benign apps have nothing to lose.
     expected_k0 = confident
     expected_k1 = (4 * (1 - confident) + 4 * confident) / 8
-    assert_allclose(result.curve["descriptive accuracy"], [expected_k0, expected_k1, expected_k1],
-                    rtol=1e-6, atol=1e-6)
+    assert_allclose(
+        result.curve["descriptive accuracy"],
+        [expected_k0, expected_k1, expected_k1],
+        rtol=1e-6,
+        atol=1e-6,
+    )
     assert_allclose(result.auc, (expected_k0 + 3 * expected_k1) / 4, rtol=1e-6, atol=1e-6)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fidelity_models import MarkerCountDetector, make_apps
 from numpy.testing import assert_allclose
 
 import droidlens.explain.baselines  # noqa: F401  (registers the methods)
@@ -12,6 +11,7 @@ from droidlens.explain.options import ExplainOptions
 from droidlens.explain.registry import get_method
 from droidlens.explain.result import rank_relevance
 from droidlens.fidelity.stability import stability
+from fidelity_models import MarkerCountDetector, make_apps
 
 
 def _runs(method: str, seeds=(0, 1, 2)):
@@ -20,9 +20,18 @@ def _runs(method: str, seeds=(0, 1, 2)):
     spec = get_method(method)
     options = ExplainOptions(n_samples=60, ig_steps=10)
     return [
-        [rank_relevance(spec.explain(model, encoded.app_tokens(row), target=1,
-                                     rng=np.random.default_rng(seed), options=options).relevance)
-         for row in range(len(encoded))]
+        [
+            rank_relevance(
+                spec.explain(
+                    model,
+                    encoded.app_tokens(row),
+                    target=1,
+                    rng=np.random.default_rng(seed),
+                    options=options,
+                ).relevance
+            )
+            for row in range(len(encoded))
+        ]
         for seed in seeds
     ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -27,19 +28,26 @@ def _split_names(text: str) -> list[str]:
 
 
 def compare_command(
-    model: Path = typer.Option(..., "--model", help="Run folder of a trained model."),
-    data: Path = typer.Option(..., "--data", help="Apps to explain (JSON Lines or pickle)."),
-    methods: str = typer.Option(DEFAULT_METHODS, help="Comma-separated explanation methods."),
-    tests: str = typer.Option(
-        DEFAULT_TESTS, help=f"Comma-separated fidelity tests, from {', '.join(TEST_NAMES)}."
+    model: Annotated[Path, typer.Option("--model", help="Run folder of a trained model.")],
+    data: Annotated[Path, typer.Option("--data", help="Apps to explain (JSON Lines or pickle).")],
+    methods: Annotated[
+        str, typer.Option(help="Comma-separated explanation methods.")
+    ] = DEFAULT_METHODS,
+    tests: Annotated[
+        str, typer.Option(help=f"Comma-separated fidelity tests, from {', '.join(TEST_NAMES)}.")
+    ] = DEFAULT_TESTS,
+    max_apps: Annotated[
+        int | None,
+        typer.Option("--max-apps", min=1, help="Explain only this many apps, drawn with --seed."),
+    ] = None,
+    samples: Annotated[
+        int, typer.Option(min=1, help="Samples per app for LIME and Kernel SHAP.")
+    ] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the app draw, the methods and the tests.")] = 0,
+    out: Annotated[Path, typer.Option("--out", help="Folder for tables, curves and plots.")] = Path(
+        "comparison"
     ),
-    max_apps: int | None = typer.Option(
-        None, "--max-apps", min=1, help="Explain only this many apps, drawn with --seed."
-    ),
-    samples: int = typer.Option(500, min=1, help="Samples per app for LIME and Kernel SHAP."),
-    seed: int = typer.Option(0, help="Seed of the app draw, the methods and the tests."),
-    out: Path = typer.Option(Path("comparison"), "--out", help="Folder for tables and plots."),
-    progress: bool = typer.Option(True, help="Show progress bars."),
+    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Compare explanation methods on one model with the fidelity tests."""
     run = load_run(model)

@@ -12,11 +12,13 @@ import pandas as pd
 __all__ = ["summary_table", "markdown_table", "write_table"]
 
 
-def summary_table(summaries: Mapping[str, Mapping[str, float]], goals: Mapping[str, str]) -> pd.DataFrame:
+def summary_table(
+    summaries: Mapping[str, Mapping[str, float]], goals: Mapping[str, str]
+) -> pd.DataFrame:
     """Build the table: one row per method, one column per metric, and a ``best`` column.
 
-    ``best`` lists, comma-separated, the metrics on which the row's method has the best value
-    (largest for goal ``"max"``, smallest for ``"min"``); ties mark every tied method.
+    ``best`` lists, comma-separated, the metrics on which the row's method has the best value:
+    the largest for goal ``"max"`` and the smallest for ``"min"``. Every tied method is marked.
     """
     table = pd.DataFrame.from_dict(summaries, orient="index")
     table = table[[name for name in goals if name in table.columns]]

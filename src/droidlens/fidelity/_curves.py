@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 BY = ("count", "percent")
-"""How k is read: a number of calls, or a percent of each app's length."""
+"""Units of k: a number of calls, or a percent of each app's length."""
 
 
 def check_rankings(encoded: EncodedApps, rankings: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -121,7 +121,6 @@ def area_under(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2.0 / width)
 
 
-
 def removal_curve(
     model: Detector,
     encoded: EncodedApps,
@@ -132,7 +131,7 @@ def removal_curve(
     grid: np.ndarray,
     batch_size: int,
 ) -> list[np.ndarray]:
-    """Return, for each k of ``grid``, ``p_malicious`` of the apps at ``rows`` without their top k."""
+    """Return, for each k of ``grid``, ``p_malicious`` of the apps at ``rows`` minus their top k."""
     curve = []
     for k in grid:
         ks = k_per_app(by, int(k), encoded.seq_len[rows])

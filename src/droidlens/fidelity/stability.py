@@ -52,7 +52,7 @@ def stability(runs: Sequence[Sequence[np.ndarray]], *, k: int = 10) -> Stability
     Parameters
     ----------
     runs : sequence of sequence of ndarray
-        Two or more runs of one method with different seeds; each run holds one ranking per
+        Two or more runs of one method with different seeds; each run contains one ranking per
         app, most relevant call first, apps in the same order in every run.
     k : int, default=10
         Size of the top sets; apps shorter than k compare all their calls.

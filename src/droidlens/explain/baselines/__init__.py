@@ -1,9 +1,11 @@
 """Baseline explanation methods; importing this package registers them.
 
 Registered names: ``random``, ``gradient``, ``integrated-gradients``, ``lime``, ``kernelshap``
-and ``attention``.
+and ``attention``. :func:`ablate_calls` is Captum's feature ablation over calls, a reference
+for droidlens' own occlusion.
 """
 
+from droidlens.explain.baselines.ablation import ablate_calls
 from droidlens.explain.baselines.attention import explain_attention
 from droidlens.explain.baselines.gradients import (
     explain_gradient,
@@ -19,6 +21,7 @@ from droidlens.explain.baselines.sampling import (
 )
 
 __all__ = [
+    "ablate_calls",
     "WeightedRidge",
     "call_feature_mask",
     "explain_attention",

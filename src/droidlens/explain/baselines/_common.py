@@ -19,8 +19,8 @@ __all__ = [
     "seeded_torch",
 ]
 
-# Bytes kept per word slot of one perturbed copy: the int64 id plus float32 embedding values,
-# their gradients and the activations behind them. NOTE: an estimate, not a measured peak.
+# Bytes per embedding value of one perturbed copy: the float32 value, its gradient and the
+# activations behind it, an estimate rather than a measured peak.
 _BYTES_PER_EMBEDDING_VALUE = 16
 _DEFAULT_EMBEDDING_DIM = 32
 
@@ -53,8 +53,8 @@ def probability_forward(model: Detector) -> Callable[[torch.Tensor], torch.Tenso
 def copies_per_batch(model: Detector, seq_len: int, max_words: int, memory_mb: float) -> int:
     """Return how many perturbed copies of one app fit in ``memory_mb`` megabytes.
 
-    The estimate counts, per word slot, the id and the embedding values with their gradients;
-    recurrent activations are small next to them for the detectors in this package.
+    The estimate counts, per word slot, the embedding values with their gradients.
+    NOTE: recurrent activations are left out, so a model with wide hidden layers can exceed it.
     """
     embedding = getattr(model, "embedding", None)
     embedding_dim = int(getattr(embedding, "embedding_dim", _DEFAULT_EMBEDDING_DIM))

@@ -35,9 +35,9 @@ _BACKWARD_MEMORY_FACTOR = 3
 def rnn_backward_mode(model: nn.Module) -> Iterator[nn.Module]:
     """Put only the recurrent layers of ``model`` in training mode, without their dropout.
 
-    cuDNN computes the backward pass of an RNN only in training mode. Switching just the
-    ``nn.RNNBase`` modules (LSTM, GRU) and setting their inter-layer dropout to 0 makes the
-    backward pass possible on a GPU while every output stays that of eval mode; dropout and
+    cuDNN computes the backward pass of an RNN only in training mode. This context switches
+    just the ``nn.RNNBase`` modules (LSTM, GRU) and sets their inter-layer dropout to 0, so the
+    backward pass runs on a GPU while every output stays that of eval mode. Dropout and
     normalisation layers elsewhere keep their mode. Modes and dropout rates are restored on exit.
 
     Examples

@@ -40,8 +40,8 @@ LIME_RIDGE_ALPHA = 1.0
 class WeightedRidge(Model):
     """Weighted least squares with an unpenalised intercept and an optional ridge penalty.
 
-    Captum's default linear models need scikit-learn; this one solves the normal problem in
-    closed form with NumPy, so the fit is exact and has no randomness.
+    Captum's default linear models need scikit-learn. This one solves the problem directly with
+    ``numpy.linalg.lstsq``, so the fit is exact and has no randomness.
 
     Parameters
     ----------
