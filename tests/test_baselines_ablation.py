@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from fidelity_models import MAX_WORDS, VOCAB_SIZE, MarkerCountDetector, make_apps
 from numpy.testing import assert_allclose
 
 from droidlens.explain.baselines import ablate_calls
 from droidlens.explain.options import ExplainOptions
 from droidlens.models.bilstm import BiLSTMDetector
+from fidelity_models import MAX_WORDS, VOCAB_SIZE, MarkerCountDetector, make_apps
 
 
 def test_ablate_calls_marker_model():

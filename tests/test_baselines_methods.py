@@ -220,3 +220,22 @@ def test_baselines_marker_word_fixture():
     assert (proba[:, 1] >= 0.5).tolist() == [True, False, True, False]
     assert (encoded.tokens[1] == MARKER).sum() == 0
     assert encoded.tokens[0, markers[0], 1] == MARKER
+
+
+@pytest.mark.parametrize("model_kind", ["bilstm", "attention"])
+def test_baselines_ig_batches_agree(model_kind):
+    torch.manual_seed(0)
+    if model_kind == "bilstm":
+        model = _small_bilstm()
+    else:
+        model = AttentionDetector(
+            vocab_size=VOCAB_SIZE, max_words=MAX_WORDS, embedding_dim=4, hidden_size=3
+        ).eval()
+    tokens = make_apps(n_apps=1, seq_len=6)[0].app_tokens(0)
+    one_pass = _explain("integrated-gradients", model, tokens, options=OPTIONS)
+    # A budget this small runs the 20 steps in several passes.
+    small = ExplainOptions(ig_steps=20, memory_budget_mb=0.002)
+    batched = _explain("integrated-gradients", model, tokens, options=small)
+    assert_allclose(batched.relevance, one_pass.relevance, rtol=1e-5, atol=1e-8)
+    assert one_pass.extras["ig delta"] < 1e-3
+    assert batched.extras["ig delta"] < 1e-3

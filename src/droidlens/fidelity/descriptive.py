@@ -105,7 +105,7 @@ def descriptive_accuracy(
     grid = resolve_grid(by, grid, int(encoded.seq_len.max(initial=0)))
 
     rows = np.arange(len(encoded))
-    predicted_class = (predict_malicious_proba(model, encoded.tokens, batch_size) >= 0.5)
+    predicted_class = predict_malicious_proba(model, encoded.tokens, batch_size) >= 0.5
     curve = removal_curve(model, encoded, rankings, rows, by=by, grid=grid, batch_size=batch_size)
 
     records = []

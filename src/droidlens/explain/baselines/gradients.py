@@ -17,7 +17,6 @@ import torch
 from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
 from torch import nn
 
-from droidlens.data.vocab import PAD_ID
 from droidlens.errors import ModelError
 from droidlens.explain.baselines._common import app_tensor, copies_per_batch, present_positions
 from droidlens.explain.options import ExplainOptions
@@ -62,11 +61,26 @@ def rnn_backward_mode(model: nn.Module) -> Iterator[nn.Module]:
 
 
 def _compact_forward(model: Detector, n_calls: int) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Return a forward function over calls that are already compacted (all real)."""
+    """Return a forward function over calls that are already compacted (all real).
+
+    Negated word ids stand for the integrated-gradients baseline: the function then runs the
+    model on the true ids with the embedding output replaced by zeros. Captum builds the
+    baseline in layer space from a forward pass over input-space baselines, and an input whose
+    words are all padding would give the attention model calls without words.
+    """
 
     def forward(calls: torch.Tensor) -> torch.Tensor:
-        lengths = torch.full((calls.shape[0],), n_calls, dtype=torch.long)
-        return torch.softmax(model.forward_compact(calls, lengths), dim=1)
+        lengths = torch.full((calls.shape[0],), n_calls, dtype=torch.long, device=calls.device)
+        if not bool((calls < 0).any()):
+            return torch.softmax(model.forward_compact(calls, lengths), dim=1)
+        # Prepended, so that Captum's own hook on the layer records the zeros.
+        handle = model.embedding.register_forward_hook(
+            lambda module, inputs, output: torch.zeros_like(output), prepend=True
+        )
+        try:
+            return torch.softmax(model.forward_compact(calls.abs(), lengths), dim=1)
+        finally:
+            handle.remove()
 
     return forward
 
@@ -79,6 +93,20 @@ def _embedding_layer(model: Detector) -> nn.Module:
             "the word embedding and need a detector that names it 'embedding'"
         )
     return embedding
+
+
+def _embedding_rows(
+    layer: nn.Module, forward: Callable[[torch.Tensor], torch.Tensor], calls: torch.Tensor
+) -> int:
+    """Return the size of the first dimension of ``layer``'s output for one app."""
+    shapes: list[int] = []
+    handle = layer.register_forward_hook(lambda module, inputs, output: shapes.append(len(output)))
+    try:
+        with torch.no_grad():
+            forward(calls)
+    finally:
+        handle.remove()
+    return shapes[0]
 
 
 def _attribute(
@@ -153,16 +181,16 @@ def explain_integrated_gradients(
     Returns
     -------
     MethodOutput
-        Per-call sums of the attributions; ``extras["ig delta"]`` is Captum's convergence
-        delta, the gap between their total and ``p_target(x) - p_target(baseline)``.
+        Per-call sums of the attributions; ``extras["ig delta"]`` is the convergence delta,
+        the absolute gap between their total and ``p_target(x) - p_target(baseline)``.
 
     Notes
     -----
-    The baseline is the all-zero embedding, which is the embedding of
-    :data:`~droidlens.data.vocab.PAD_ID` (its row is fixed at zero). The embedding of the null
-    call is not used because detectors drop null calls before the embedding, so that row is
-    never trained. The path keeps every call in place and scales its embedding from 0 to its
-    value.
+    The baseline is the all-zero embedding output, the value that
+    :data:`~droidlens.data.vocab.PAD_ID` slots have. The embedding of the null call is not
+    used because detectors drop null calls before the embedding, so that row is never trained.
+    The path keeps every call and word in place and scales their embeddings from 0 to their
+    values.
     """
     explainer_layer = _embedding_layer(model)
     delta: list[float] = []
@@ -170,15 +198,22 @@ def explain_integrated_gradients(
     def attribute(forward: Callable[[torch.Tensor], torch.Tensor], calls: torch.Tensor):
         explainer = LayerIntegratedGradients(forward, explainer_layer)
         copies = copies_per_batch(model, calls.shape[1], calls.shape[2], options.memory_budget_mb)
-        attribution, convergence = explainer.attribute(
+        steps_per_pass = max(1, copies // _BACKWARD_MEMORY_FACTOR)
+        # Captum counts a batch in rows of the layer output, which is one row per app for the
+        # BiLSTM but one row per call for the attention model's word embedding.
+        rows = _embedding_rows(explainer_layer, forward, calls)
+        attribution = explainer.attribute(
             calls,
-            baselines=torch.full_like(calls, PAD_ID),
+            baselines=-calls,
             target=target,
             n_steps=options.ig_steps,
-            internal_batch_size=max(1, copies // _BACKWARD_MEMORY_FACTOR),
-            return_convergence_delta=True,
+            internal_batch_size=steps_per_pass * rows,
         )
-        delta.append(float(convergence.abs().sum()))
+        # Captum's own delta assumes the layer output is batch-first, which the attention
+        # model's word embedding is not, so the gap is computed here.
+        with torch.no_grad():
+            gap = forward(calls)[0, target] - forward(-calls)[0, target]
+        delta.append(abs(float(attribution.sum()) - float(gap)))
         return attribution
 
     output = _attribute(model, tokens, attribute)
