@@ -36,7 +36,7 @@ def test_ablate_calls_matches_synthetic_y(target):
     options = ExplainOptions(memory_budget_mb=0.001)
 
     values = ablate_calls(model, tokens, target=target, options=options)
-    synthetic_y = occlusion.synthetic_y(model, tokens)
+    synthetic_y, _ = occlusion.synthetic_y(model, tokens, memory_budget_mb=0.001)
     p_full = model.predict_proba(tokens[None])[0, target]
     # float32 forward passes agree to about 1e-7; 1e-6 leaves room for batch-size effects.
     assert_allclose(values, p_full - synthetic_y[:, target], rtol=0, atol=1e-6)

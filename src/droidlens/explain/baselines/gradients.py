@@ -74,7 +74,7 @@ def _compact_forward(model: Detector, n_calls: int) -> Callable[[torch.Tensor], 
         if not bool((calls < 0).any()):
             return torch.softmax(model.forward_compact(calls, lengths), dim=1)
         # Prepended, so that Captum's own hook on the layer records the zeros.
-        handle = model.embedding.register_forward_hook(
+        handle = _embedding_layer(model).register_forward_hook(
             lambda module, inputs, output: torch.zeros_like(output), prepend=True
         )
         try:
