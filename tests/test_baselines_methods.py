@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose
 from torch import nn
 
 import droidlens.explain.baselines  # noqa: F401  (registers the methods)
+import droidlens.explain.occlusion  # noqa: F401  (registers occlusion-raw)
 from droidlens.data.vocab import NULL_ID
 from droidlens.errors import DroidlensError
 from droidlens.explain.baselines import rnn_backward_mode
@@ -55,7 +56,7 @@ def test_baselines_registered(name, deterministic):
     assert get_method(name).deterministic is deterministic
 
 
-@pytest.mark.parametrize("name", FAITHFUL)
+@pytest.mark.parametrize("name", ["occlusion-raw", *FAITHFUL])
 def test_baselines_rank_marker_first(name):
     encoded, markers = make_apps(n_apps=4, seq_len=12, seed=3)
     model = MarkerCountDetector().eval()

@@ -9,7 +9,10 @@ from typing import Annotated
 import numpy as np
 import typer
 
-import droidlens.explain.baselines  # noqa: F401  (registers the baseline methods)
+# Imported for their side effect: each registers its explanation methods.
+import droidlens.explain.baselines  # noqa: F401
+import droidlens.explain.lemna  # noqa: F401
+import droidlens.explain.occlusion  # noqa: F401
 from droidlens.data import encode_apps, load_apps
 from droidlens.explain.options import ExplainOptions
 from droidlens.fidelity.compare import TEST_NAMES, compare_methods

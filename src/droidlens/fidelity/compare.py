@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from rich.progress import Progress
 
+import droidlens.explain.baselines  # noqa: F401  (registers the baseline methods)
 from droidlens.data.encode import EncodedApps
 from droidlens.explain.options import ExplainOptions
 from droidlens.explain.registry import get_method
