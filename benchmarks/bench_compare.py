@@ -1,6 +1,6 @@
 """Time the explanation methods per app on an untrained BiLSTM of the original system's size.
 
-Captum's feature ablation over calls (one forward pass per call) is the baseline; every other
+Captum's feature ablation over calls (one forward pass per call) is the baseline. Every other
 method is reported as a ratio of its median seconds per app. droidlens' own raw occlusion is
 timed too when ``droidlens.explain.occlusion`` is present.
 

@@ -104,9 +104,9 @@ def _lime_similarity(
     original: torch.Tensor, perturbed: torch.Tensor, interpretable: torch.Tensor, **kwargs: Any
 ) -> torch.Tensor:
     """Weigh a sample by ``exp(-d**2 / width**2)``, ``d`` the cosine distance to keeping all."""
-    kept = interpretable.float()
-    n_features = kept.shape[-1]
-    cosine = kept.sum() / (torch.linalg.vector_norm(kept) * n_features**0.5 + 1e-12)
+    indicators = interpretable.float()
+    n_features = indicators.shape[-1]
+    cosine = indicators.sum() / (torch.linalg.vector_norm(indicators) * n_features**0.5 + 1e-12)
     distance = 1.0 - cosine
     return torch.exp(-(distance**2) / LIME_KERNEL_WIDTH**2)
 
