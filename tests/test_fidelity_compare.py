@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.image as plt_image
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,6 +17,7 @@ from droidlens.explain.options import ExplainOptions
 from droidlens.fidelity.compare import CompareSettings, compare_methods
 from droidlens.models.io import save_run
 from droidlens.models.registry import build_model
+from droidlens.report.plots import plot_test_curves
 from fidelity_models import MarkerCountDetector, make_apps
 
 TESTS = ["deduction", "augmentation", "descriptive-accuracy", "sparsity", "stability", "efficiency"]
@@ -158,3 +160,24 @@ def test_compare_command_runs(tmp_path):
     assert outcome.exit_code == 0, outcome.output
     assert "| gradient |" in outcome.output
     assert (tmp_path / "out" / "plots" / "deduction.png").is_file()
+
+
+def test_plot_rejects_missing_columns(tmp_path):
+    curves = pd.DataFrame({"method": ["a"], "by": ["count"], "k": [0]})
+    with pytest.raises(ValueError, match=r"lack the columns \['positive rate'\]"):
+        plot_test_curves(curves, value="positive rate", title="x", out_path=tmp_path / "x.png")
+
+
+def test_plot_one_panel_per_by(tmp_path):
+    curves = pd.DataFrame(
+        {
+            "method": ["a", "a", "b", "b", "a", "a"],
+            "by": ["count", "count", "count", "count", "percent", "percent"],
+            "k": [0, 1, 0, 1, 0, 50],
+            "positive rate": [1.0, 0.0, 1.0, 0.5, 1.0, 0.0],
+        }
+    )
+    path = plot_test_curves(curves, value="positive rate", title="t", out_path=tmp_path / "t.png")
+    image = plt_image.imread(path)
+    # Two panels of 5 inches at 120 dpi.
+    assert image.shape[1] == 1200
