@@ -49,8 +49,8 @@ def explain_lemna(
     -------
     MethodOutput
         ``relevance[i]`` is the coefficient of call i in the component most responsible
-        for the original app; larger means keeping the call raises the target probability
-        more. ``extras`` holds ``"lemna coefs"`` (K x seq_len), ``"lemna weights"``,
+        for the original app. A larger value means that keeping the call raises the target
+        probability more. ``extras`` holds ``"lemna coefs"`` (K x seq_len), ``"lemna weights"``,
         ``"lemna sigmas"``, ``"lemna loglik"`` (one value per EM iteration),
         ``"lemna component"``, ``"lemna rmse"``, ``"lemna lambda"`` and
         ``"lemna positions"`` (the perturbed calls).

@@ -21,7 +21,6 @@ SIGMA_FLOOR_RATIO = 1e-4
 """A component's standard deviation never falls below this share of ``std(y)``."""
 SIGMA_FLOOR_MIN = 1e-8
 """Absolute floor of a component's standard deviation, for a constant ``y``."""
-_LOG_TINY = math.log(1e-300)
 _KMEANS_STEPS = 20
 _START_ITER_FACTOR = 10
 
@@ -101,10 +100,12 @@ class FusedMixtureRegression:
     regression), and sets ``sigma_k^2 = sum_i r_ik (y_i - x_i beta_k)^2 / sum_i r_ik``. A
     component that fits its samples exactly would send sigma_k, and the log-likelihood, to
     infinity, so sigma_k is kept at or above ``max(SIGMA_FLOOR_RATIO * std(y),
-    SIGMA_FLOOR_MIN)``. Soft assignment is the default because it is the EM whose
-    iterations do not lose a component at once when it briefly explains no sample best;
-    hard assignment can empty a component, which then keeps its last coefficients and
-    weight 0.
+    SIGMA_FLOOR_MIN)``.
+
+    Soft assignment is the default because it maximises the mixture log-likelihood, the
+    value that is reported and that picks among restarts. Hard assignment gives copies that
+    two components fit almost alike wholly to one of them, which biases both fits. It can
+    also empty a component, which then keeps its last coefficients and weight 0.
 
     Initialisation: one fused-lasso regression on all samples; its residuals are split into
     K groups by 1-D k-means with k-means++ seeding drawn from ``rng``; each group gives the

@@ -19,8 +19,9 @@ __all__ = [
     "window_positions",
 ]
 
-# NOTE: an estimate of the bytes one call of one copy takes in a forward pass of the
-# registered BiLSTMs (embeddings, packed copy, gates and outputs); other detectors may need more.
+# NOTE: an estimate, not a measurement, of the bytes one call of one copy takes in a forward
+# pass of the registered BiLSTMs (embeddings, packed copy, gates, outputs). Other detectors
+# may need more.
 _ACTIVATION_BYTES_PER_CALL = 4096
 
 

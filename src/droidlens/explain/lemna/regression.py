@@ -16,9 +16,9 @@ import numpy as np
 from droidlens.solvers import fused_lasso
 
 try:
-    # NOTE: the compiled kernel of droidlens.solvers.fused_lasso, without its objective and
-    # duality-gap bookkeeping, which take 90% of the time of a 2000-value prox. Switch to a
-    # public entry point once droidlens.solvers offers one.
+    # NOTE: this is the compiled kernel of droidlens.solvers.fused_lasso. The public function
+    # also computes the objective and duality gap, which took about 90% of a 2000-value prox
+    # in a profile. Switch to a public entry point once droidlens.solvers offers one.
     from droidlens.solvers.fused import _condat
 except ImportError:  # pragma: no cover - depends on the solver module's private names
     _condat = None  # type: ignore[assignment]
@@ -151,9 +151,9 @@ def solve_fused_regressions(
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features), float32 or float64
-        The products with ``X`` run in its dtype; float32 halves their time and still
-        represents a 0/1 design exactly, at the price of about 1e-7 relative rounding in
-        the gradient. The coefficients and the prox stay in float64.
+        The products with ``X`` run in its dtype. float32 halves their time and still
+        represents a 0/1 design exactly, but it adds about 1e-7 relative rounding to the
+        gradient. The coefficients and the prox stay in float64.
     y : ndarray of shape (n_samples,)
     weights : ndarray of shape (n_samples, K)
         Sample weights of each problem, >= 0.
