@@ -1,9 +1,9 @@
 """Android and Java framework methods grouped by behaviour, and known malicious call chains.
 
-The method list lives in ``framework_methods.json`` next to this module. Every entry is a real
-method of the Android SDK or the Java class library in the smali notation that the extractor
-writes (``Lpkg/Class;->method``, no signature), tagged with the behaviour it belongs to and
-whether it touches private data, money or the device's security (``sensitive``).
+The method list is stored in ``framework_methods.json`` next to this module. Every entry is a
+real method of the Android SDK or the Java class library, written in the smali notation of the
+extractor (``Lpkg/Class;->method``, no signature). Each entry is tagged with its behaviour and
+with ``sensitive``, which marks access to private data, money or the device's security.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ class FrameworkMethod:
     behaviour : str
         The behaviour group, such as ``"sms"``.
     sensitive : bool
-        True for methods that reach private data, send data or money away, or weaken the
-        device's security; false for calls that are common in every kind of app.
+        True for methods that read private data, send data or money away, or weaken the
+        device's security. False for calls that are common in every kind of app.
     """
 
     call: str

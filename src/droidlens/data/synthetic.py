@@ -4,7 +4,8 @@ A fresh machine has no real data, so droidlens can generate apps from the framew
 catalogue. Benign apps are runs of behaviour-shaped blocks of calls, Java basics in between,
 a few single sensitive calls and sometimes part of a malicious chain. Malicious apps have the
 same kind of background plus one to three complete chains from
-:data:`~droidlens.data.catalog.MALICIOUS_CHAINS`, whose steps are spread out by other calls.
+:data:`~droidlens.data.catalog.MALICIOUS_CHAINS`, each inserted one to three times, whose
+steps are spread out by other calls.
 The positions of the inserted chain calls are the ground truth against which explanations are
 scored with :func:`chain_hit_rate` and :func:`chain_recall`.
 """
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from droidlens.data.catalog import MALICIOUS_CHAINS, load_catalog
+from droidlens.data.ground_truth import chain_hit_rate, chain_recall, ground_truth_positions
 from droidlens.data.records import BENIGN, MALICIOUS, App
 
 __all__ = [
@@ -83,12 +85,14 @@ _BLOCK_LENGTHS = (2, 8)  # calls per block, upper bound exclusive
 _SKIP_SHARE = 0.2  # share of block steps that skip one method of the listed run
 
 # Noise shared by both classes, so that no single call separates them.
-_SINGLES_PER_CALL = 0.004  # expected single sensitive calls per background call
-_SINGLES_BASE = 0.3
-_DECOY_SHARE = 0.35  # share of apps with a partial chain
+_SINGLES_PER_CALL = 0.003  # expected single sensitive calls per background call
+_SINGLES_BASE = 0.2
+_DECOY_SHARE = 0.25  # share of apps with a partial chain
 
 # Chains per malicious app and spacing of chain steps.
 _N_CHAINS_P = (0.6, 0.3, 0.1)
+# Copies of each chain: malware often reaches its payload from several entry points.
+_COPIES_P = (0.3, 0.4, 0.3)
 _GAP_P = 0.35  # gaps between chain steps are geometric with this success probability
 _MAX_GAP = 12
 
@@ -183,7 +187,8 @@ def generate_apps(
           ``"benign-<profile>"``;
         - ``"profile"``: the benign profile of the background, such as ``"messaging"``;
         - ``"chains"``: ``[{"name": str, "positions": [int, ...]}, ...]``, one entry per
-          inserted chain, positions into ``calls`` in chain order (empty for benign apps);
+          inserted copy of a chain, positions into ``calls`` in chain order (empty for
+          benign apps);
         - ``"decoys"``: the same for partial chains inserted as noise;
         - ``"label_flipped"``: whether ``label_noise`` flipped the label;
         - ``"source"``: ``"synthetic"``.
@@ -253,7 +258,10 @@ def _check_options(
     if n_apps < 1:
         raise ValueError(f"n_apps must be at least 1, got {n_apps}")
     if not 0.0 <= malicious_fraction <= 1.0:
-        raise ValueError(f"malicious_fraction must be in [0, 1], got {malicious_fraction!r}")
+        raise ValueError(
+            f"malicious_fraction must be in [0, 1], got {malicious_fraction!r}; "
+            "pass the share of malicious apps"
+        )
     if min_len < _MIN_LEN_FLOOR:
         raise ValueError(
             f"min_len must be at least {_MIN_LEN_FLOOR} (twice the longest chain), got {min_len}"
@@ -310,16 +318,21 @@ def _generate_app(
 
 
 def _pick_chains(label: int, budget: int, tables: _Tables, rng: np.random.Generator) -> list[int]:
+    """Choose the chains of a malicious app, each repeated one or more times."""
     if label != MALICIOUS:
         return []
     n_chains = int(rng.choice(len(_N_CHAINS_P), p=_N_CHAINS_P)) + 1
     chosen = rng.choice(len(tables.chains), size=n_chains, replace=False)
+    copies = rng.choice(len(_COPIES_P), size=n_chains, p=_COPIES_P) + 1
 
-    # Keep the first chain always; drop later ones that do not fit in a short app.
+    # Keep the first copy of the first chain always; drop copies that do not fit in a
+    # short app.
     picked: list[int] = []
-    for c in chosen.tolist():
+    for c, n_copies in zip(chosen.tolist(), copies.tolist(), strict=True):
         steps = len(tables.chains[c])
-        if not picked or steps <= budget:
+        for _ in range(n_copies):
+            if picked and steps > budget:
+                break
             picked.append(c)
             budget -= steps
     return picked
@@ -407,98 +420,3 @@ def _insert_groups(
     final = np.empty(len(point), dtype=np.int64)
     final[order] = point[order] + np.arange(len(point))
     return merged, [final[owner == g] for g in range(len(groups))]
-
-
-def ground_truth_positions(app: App) -> np.ndarray:
-    """Return the sorted positions of all inserted malicious chain calls of an app.
-
-    Parameters
-    ----------
-    app : App
-        An app from :func:`generate_apps`, or any app whose ``meta["chains"]`` has the same
-        form. Apps without ``"chains"`` have no known malicious calls.
-
-    Returns
-    -------
-    ndarray of shape (n_positions,), dtype int64
-        Unique positions into ``app.calls``; empty for benign apps.
-    """
-    chains = app.meta.get("chains", [])
-    positions = [p for chain in chains for p in chain["positions"]]
-    return np.unique(np.asarray(positions, dtype=np.int64))
-
-
-def _check_ranking(ranking: object, chain_positions: object, k: object) -> tuple[np.ndarray, set]:
-    if isinstance(k, bool) or not isinstance(k, int | np.integer):
-        raise TypeError(f"k must be an integer, got {k!r}")
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
-    ranking_arr = np.asarray(ranking)
-    if ranking_arr.ndim != 1 or not np.issubdtype(ranking_arr.dtype, np.integer):
-        raise ValueError(
-            f"ranking must be a 1-D array of integer positions, got shape {ranking_arr.shape} "
-            f"and dtype {ranking_arr.dtype}"
-        )
-    truth = np.asarray(chain_positions).ravel()
-    if truth.size and not np.issubdtype(truth.dtype, np.integer):
-        raise ValueError(f"chain_positions must be integers, got dtype {truth.dtype}")
-    return ranking_arr, set(truth.tolist())
-
-
-def chain_hit_rate(ranking: np.ndarray, chain_positions: np.ndarray, k: int) -> float:
-    """Return the share of the ``k`` top-ranked positions that are malicious chain calls.
-
-    Parameters
-    ----------
-    ranking : ndarray of shape (seq_len,), dtype int
-        Positions ordered from most to least relevant, as from
-        :func:`~droidlens.explain.result.rank_relevance`.
-    chain_positions : array-like of int
-        Ground-truth positions, as from :func:`ground_truth_positions`.
-    k : int
-        Number of top positions looked at, at least 1.
-
-    Returns
-    -------
-    float
-        ``|top_k & chain| / |top_k|``, where ``top_k`` is ``ranking[:k]`` (all of the
-        ranking when it is shorter than ``k``); 0.0 for an empty ranking.
-
-    Raises
-    ------
-    TypeError
-        If ``k`` is not an integer.
-    ValueError
-        If ``k < 1`` or the ranking is not a 1-D integer array.
-    """
-    ranking_arr, truth = _check_ranking(ranking, chain_positions, k)
-    top = ranking_arr[:k].tolist()
-    if not top:
-        return 0.0
-    return sum(position in truth for position in top) / len(top)
-
-
-def chain_recall(ranking: np.ndarray, chain_positions: np.ndarray, k: int) -> float:
-    """Return the share of malicious chain calls that are among the ``k`` top-ranked positions.
-
-    Parameters
-    ----------
-    ranking, chain_positions, k
-        As in :func:`chain_hit_rate`.
-
-    Returns
-    -------
-    float
-        ``|top_k & chain| / |chain|``; NaN when ``chain_positions`` is empty (benign apps),
-        so that averages over apps can skip it with :func:`numpy.nanmean`.
-
-    Raises
-    ------
-    TypeError, ValueError
-        As in :func:`chain_hit_rate`.
-    """
-    ranking_arr, truth = _check_ranking(ranking, chain_positions, k)
-    if not truth:
-        return math.nan
-    top = set(ranking_arr[:k].tolist())
-    return len(top & truth) / len(truth)
