@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +33,10 @@ from droidlens.report.plots import plot_test_curves
 __all__ = ["TEST_NAMES", "CompareSettings", "ComparisonResult", "MethodRun", "compare_methods"]
 
 logger = logging.getLogger(__name__)
+
+# NOTE: without droidlens.explain.runner, apps are explained in a local loop that writes no
+# explanation rows. The runner path has not been run against the real runner yet.
+_HAS_RUNNER = importlib.util.find_spec("droidlens.explain.runner") is not None
 
 TEST_NAMES = tuple(TEST_FUNCTIONS)
 """Names of the fidelity tests that :func:`compare_methods` runs."""
@@ -83,8 +88,6 @@ def _explain_run(
     advance: Callable[[], None],
 ) -> MethodRun:
     """Explain every app with ``method``, each explaining the class the model predicts."""
-    # TODO: switch to droidlens.explain.runner.explain_apps, which also writes the rows, once
-    # it is in the package.
     spec = get_method(method)
     predicted = (model.predict_proba(encoded.tokens)[:, 1] >= 0.5).astype(int)
     rankings, relevances, seconds = [], [], []
@@ -104,6 +107,40 @@ def _explain_run(
         relevances.append(relevance)
         advance()
     return MethodRun(method, rankings, relevances, np.asarray(seconds, dtype=np.float64))
+
+
+def _explain_with_runner(
+    model: Detector,
+    encoded: EncodedApps,
+    *,
+    method: str,
+    options: ExplainOptions,
+    seed: int,
+    out_path: Path,
+) -> MethodRun:
+    """Explain every app with the explanation runner and read its rows back from Parquet."""
+    from droidlens.explain.runner import explain_apps
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    explain_apps(
+        model,
+        encoded,
+        method=method,
+        options=options,
+        out_path=out_path,
+        seed=seed,
+        resume=False,
+        progress=False,
+    )
+    rows = pd.read_parquet(out_path, columns=["id", "relevance", "ranking", "total seconds"])
+    if rows["id"].tolist() != list(encoded.ids):
+        rows = rows.set_index("id").loc[list(encoded.ids)].reset_index()
+    return MethodRun(
+        method,
+        [np.asarray(ranking, dtype=np.int64) for ranking in rows["ranking"]],
+        [np.asarray(relevance, dtype=np.float64) for relevance in rows["relevance"]],
+        rows["total seconds"].to_numpy(dtype=np.float64),
+    )
 
 
 def _write_outputs(
@@ -156,7 +193,8 @@ def compare_methods(
         Options of the methods; defaults when None.
     out_dir : str or Path
         Folder for ``table.parquet``, ``table.csv``, ``table.md``, ``curves.parquet`` and
-        ``plots/<test>.png``; created when missing.
+        ``plots/<test>.png``; created when missing. With the explanation runner installed, the
+        explanation rows go to ``explanations/<method>-seed<seed>.parquet``.
     seed : int, default=0
         Seed of the first explanation run (stability adds runs with ``seed + 1, ...``) and of
         the augmentation pairs.
@@ -188,17 +226,30 @@ def compare_methods(
         explaining = bars.add_task("explaining", total=len(methods) * n_runs * len(encoded))
         testing = bars.add_task("testing", total=len(methods) * len(tests))
         for method in methods:
-            runs[method] = [
-                _explain_run(
-                    model,
-                    encoded,
-                    method=method,
-                    options=options,
-                    seed=seed + index,
-                    advance=lambda: bars.advance(explaining),
-                )
-                for index in range(n_runs)
-            ]
+            runs[method] = []
+            for index in range(n_runs):
+                run_seed = seed + index
+                if _HAS_RUNNER:
+                    out_path = Path(out_dir) / "explanations" / f"{method}-seed{run_seed}.parquet"
+                    run = _explain_with_runner(
+                        model,
+                        encoded,
+                        method=method,
+                        options=options,
+                        seed=run_seed,
+                        out_path=out_path,
+                    )
+                    bars.advance(explaining, len(encoded))
+                else:
+                    run = _explain_run(
+                        model,
+                        encoded,
+                        method=method,
+                        options=options,
+                        seed=run_seed,
+                        advance=lambda: bars.advance(explaining),
+                    )
+                runs[method].append(run)
             context = TestContext(model, encoded, runs[method], settings, seed)
             summaries[method] = {}
             for test in tests:
