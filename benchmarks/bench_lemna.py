@@ -174,14 +174,17 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=3, help="apps per length")
     parser.add_argument("--stability-length", type=int, default=100)
-    parser.add_argument("--stability-apps", type=int, default=3)
+    parser.add_argument(
+        "--stability-apps", type=int, default=3, help="apps for the stability table; 0 skips it"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     time_lengths(args.lengths, args.baseline_lengths, args.repeats)
-    print()
-    measure_stability(args.stability_length, args.stability_apps)
+    if args.stability_apps > 0:
+        print()
+        measure_stability(args.stability_length, args.stability_apps)
 
 
 if __name__ == "__main__":
