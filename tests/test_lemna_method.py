@@ -53,6 +53,29 @@ def test_explain_lemna_ranks_key_call_first(seq_len, key_position):
     assert rank_relevance(output.relevance)[0] == key_position
 
 
+def test_explain_lemna_restarts_rank_key_call():
+    options = ExplainOptions(n_samples=200, lam=1.0, n_restarts=3, em_max_iter=300)
+
+    output = explain_lemna(
+        OneWordDetector(), _app(), target=1, rng=np.random.default_rng(0), options=options
+    )
+
+    assert rank_relevance(output.relevance)[0] == 11
+
+
+def test_explain_lemna_hard_assignment_runs():
+    # Hard EM often splits the copies by how many calls they keep, so its ranking is not
+    # checked here; the results page records how often it finds the key call.
+    options = ExplainOptions(n_samples=100, lam=1.0, assignment="hard")
+
+    output = explain_lemna(
+        OneWordDetector(), _app(), target=1, rng=np.random.default_rng(0), options=options
+    )
+
+    assert output.relevance.shape == (30,)
+    assert np.isfinite(output.relevance).all()
+
+
 def test_explain_lemna_same_seed_same_output():
     first = explain_lemna(
         OneWordDetector(), _app(), target=1, rng=np.random.default_rng(3), options=OPTIONS

@@ -105,7 +105,9 @@ class FusedMixtureRegression:
     Soft assignment is the default because it maximises the mixture log-likelihood, the
     value that is reported and that picks among restarts. Hard assignment gives copies that
     two components fit almost alike wholly to one of them, which biases both fits. It can
-    also empty a component, which then keeps its last coefficients and weight 0.
+    also empty a component, which then keeps its last coefficients and weight 0. On 0/1
+    designs it often groups the copies by how many calls they keep, each group fitted by flat
+    coefficients, so no call stands out.
 
     Initialisation: one fused-lasso regression on all samples; its residuals are split into
     K groups by 1-D k-means with k-means++ seeding drawn from ``rng``; each group gives the

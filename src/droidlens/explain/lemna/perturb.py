@@ -84,7 +84,9 @@ def sample_kept_calls(
     rng : numpy.random.Generator
     fraction : float in (0, 1], optional
         Share of the calls nullified in every copy (rounded, at least one). When omitted,
-        each copy nullifies a count drawn uniformly from ``1 .. n_positions``.
+        each copy nullifies a count drawn uniformly from ``1 .. n_positions``. A fixed share
+        makes every copy keep the same number of calls. Flat regression coefficients then act
+        as an intercept and can fit the outputs without singling out any call.
 
     Returns
     -------
