@@ -184,13 +184,15 @@ def test_attention_batch_norm_statistics_real_steps() -> None:
         calls, lengths = compact_calls(tokens)
         mask = torch.arange(calls.shape[1]) < lengths.unsqueeze(1)
         call_vectors = model._encode_calls(calls, mask)
-        packed = torch.nn.utils.rnn.pack_padded_sequence(
-            call_vectors, lengths, batch_first=True, enforce_sorted=False
-        )
-        states, _ = model.call_lstm(packed)
+        # Reference: each app alone, so no padding step can enter the mean.
+        real_steps = [
+            model.call_lstm(call_vectors[i : i + 1, :n], lengths[i : i + 1])[0][0]
+            for i, n in enumerate(lengths.tolist())
+        ]
+        states = torch.cat(real_steps)
     assert_allclose(
         model.batch_norm.running_mean.numpy(),
-        states.data.mean(dim=0).numpy(),
+        states.mean(dim=0).numpy(),
         rtol=1e-5,
         atol=1e-6,
     )

@@ -48,7 +48,7 @@ def test_summarize_bilstm_totals(name: str, total: str) -> None:
     model = build_model(name, vocab_size=20_761, max_words=10)
     table = summarize(model, n_calls=15)
     assert f"Total params: {total}" in table
-    assert "lstm (LSTM)                           (1, 15, 64)" in table
+    assert "lstm (BiLSTM)                         (1, 15, 64)" in table
 
 
 def test_summarize_keeps_mode_and_hooks() -> None:

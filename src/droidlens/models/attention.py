@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from droidlens.data.vocab import NULL_ID, PAD_ID
 from droidlens.models.base import Detector, compact_calls
+from droidlens.models.recurrent import BiLSTM
 
 __all__ = ["ContextAttention", "AttentionDetector"]
 
@@ -108,10 +108,10 @@ class AttentionDetector(Detector):
         )
         n_features = 2 * hidden_size
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
-        self.word_lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=True)
+        self.word_lstm = BiLSTM(embedding_dim, hidden_size)
         self.word_attention = ContextAttention(n_features)
         self.call_dropout = nn.Dropout(dropout)
-        self.call_lstm = nn.LSTM(n_features, hidden_size, batch_first=True, bidirectional=True)
+        self.call_lstm = BiLSTM(n_features, hidden_size)
         self.batch_norm = nn.BatchNorm1d(n_features)
         self.call_attention = ContextAttention(n_features)
         self.app_dropout = nn.Dropout(dropout)
@@ -202,11 +202,7 @@ class AttentionDetector(Detector):
         words = torch.gather(real_calls, 1, order)
         n_words = (~is_pad).sum(dim=1)
 
-        packed = pack_padded_sequence(
-            self.embedding(words), n_words.cpu(), batch_first=True, enforce_sorted=False
-        )
-        states, _ = self.word_lstm(packed)
-        states, _ = pad_packed_sequence(states, batch_first=True, total_length=max_words)
+        states, _ = self.word_lstm(self.embedding(words), n_words.clamp(min=1))
         word_mask = torch.arange(max_words, device=words.device) < n_words.unsqueeze(1)
         vectors, _ = self.word_attention(states, word_mask)
         return vectors
@@ -223,20 +219,13 @@ class AttentionDetector(Detector):
         if not bool(nonempty.any()):
             return out
 
-        packed = pack_padded_sequence(
-            call_vectors[nonempty], lengths[nonempty].cpu(), batch_first=True, enforce_sorted=False
-        )
-        states, _ = self.call_lstm(packed)
-        # packed.data contains exactly the real steps, so batch statistics exclude padding.
-        states = PackedSequence(
-            self._normalise(states.data),
-            states.batch_sizes,
-            states.sorted_indices,
-            states.unsorted_indices,
-        )
-        padded, _ = pad_packed_sequence(states, batch_first=True, total_length=max_len)
-        out = out.to(padded.dtype)
-        out[nonempty] = padded
+        states, _ = self.call_lstm(call_vectors[nonempty], lengths[nonempty])
+        # Batch statistics come from the real steps only, never from padding.
+        real = torch.arange(max_len, device=states.device) < lengths[nonempty].unsqueeze(1)
+        normalised = states.new_zeros(states.shape)
+        normalised[real] = self._normalise(states[real])
+        out = out.to(normalised.dtype)
+        out[nonempty] = normalised
         return out
 
     def _normalise(self, steps: torch.Tensor) -> torch.Tensor:

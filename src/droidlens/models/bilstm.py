@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
 
 from droidlens.data.vocab import PAD_ID
 from droidlens.models.base import Detector, SpatialDropout
+from droidlens.models.recurrent import BiLSTM
 
 __all__ = ["BiLSTMDetector"]
 
@@ -63,13 +63,7 @@ class BiLSTMDetector(Detector):
         )
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=PAD_ID)
         self.spatial_dropout = SpatialDropout(spatial_dropout)
-        self.lstm = nn.LSTM(
-            input_size=max_words * embedding_dim,
-            hidden_size=hidden_size,
-            num_layers=n_layers,
-            batch_first=True,
-            bidirectional=True,
-        )
+        self.lstm = BiLSTM(max_words * embedding_dim, hidden_size, n_layers=n_layers)
         self.dropout = nn.Dropout(dropout)
         self.dense = nn.Linear(2 * hidden_size, 2)
 
@@ -90,11 +84,7 @@ class BiLSTMDetector(Detector):
         value an LSTM keeps over zero steps.
         """
         empty = lengths == 0
-        packed = pack_padded_sequence(
-            x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
-        )
-        _, (h_n, _) = self.lstm(packed)
-        final = torch.cat([h_n[-2], h_n[-1]], dim=1)
+        _, final = self.lstm(x, lengths.clamp(min=1))
         if bool(empty.any()):
             final = final.masked_fill(empty.unsqueeze(1), 0.0)
         return final
