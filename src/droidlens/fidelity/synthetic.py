@@ -1,0 +1,124 @@
+"""The synthetic test: keep only each app's top-k ranked calls, nullify the rest, re-measure.
+
+If a ranking puts the calls the verdict depends on first, a few kept calls already restore the
+full-input scores. The curve runs over k by count of calls and by percent of each app's length.
+At ``k = seq_len`` every app is whole, so the point equals the full-input metrics; at ``k = 0``
+every app is empty, and the point shows what the model says about an app with no calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from droidlens.data.encode import EncodedApps
+from droidlens.data.vocab import NULL_ID
+from droidlens.fidelity.grids import count_grid, k_for_percent, percent_grid
+from droidlens.fidelity.metrics import binary_metrics
+from droidlens.models.base import Detector
+
+__all__ = ["synthetic_test", "keep_top_k", "check_rankings", "random_rankings"]
+
+
+def check_rankings(encoded: EncodedApps, rankings: Sequence[np.ndarray]) -> None:
+    """Raise ValueError unless each ranking is a permutation of its app's positions."""
+    if len(rankings) != len(encoded):
+        raise ValueError(f"got {len(rankings)} rankings for {len(encoded)} apps; give one "
+                         "ranking per app, in the same order")
+    for row, ranking in enumerate(rankings):
+        seq_len = int(encoded.seq_len[row])
+        ranking = np.asarray(ranking)
+        if ranking.shape != (seq_len,) or not np.array_equal(np.sort(ranking),
+                                                             np.arange(seq_len)):
+            raise ValueError(f"the ranking of app {encoded.ids[row]} is not a permutation of "
+                             f"0..{seq_len - 1}")
+
+
+def keep_top_k(tokens: np.ndarray, ranking: np.ndarray, k: int) -> np.ndarray:
+    """Return a copy of one app's ``(seq_len, max_words)`` tokens keeping only its top-k calls."""
+    result = np.array(tokens, copy=True)
+    result[np.asarray(ranking[k:], dtype=np.int64)] = NULL_ID
+    return result
+
+
+def random_rankings(encoded: EncodedApps, *, seed: int) -> list[np.ndarray]:
+    """Return a seeded random permutation of each app's positions (the baseline ranking)."""
+    rng = np.random.default_rng(seed)
+    return [rng.permutation(int(n)).astype(np.int64) for n in encoded.seq_len]
+
+
+def _predict_kept(model: Detector, encoded: EncodedApps, rankings: Sequence[np.ndarray],
+                  ks: np.ndarray, batch_size: int) -> np.ndarray:
+    tokens = encoded.tokens.copy()
+    for row, ranking in enumerate(rankings):
+        tokens[row, : encoded.seq_len[row]] = keep_top_k(encoded.app_tokens(row), ranking,
+                                                         int(ks[row]))
+    return model.predict_proba(tokens, batch_size=batch_size)
+
+
+def synthetic_test(
+    model: Detector,
+    encoded: EncodedApps,
+    rankings: Sequence[np.ndarray],
+    *,
+    by: str = "count",
+    grid: Sequence[int] | np.ndarray | None = None,
+    batch_size: int = 100,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Measure the detector on apps reduced to their top-k ranked calls.
+
+    Parameters
+    ----------
+    model : Detector
+    encoded : EncodedApps
+        Labelled apps.
+    rankings : sequence of ndarray
+        One ranking per app (row order of ``encoded``), a permutation of its positions.
+    by : {"count", "percent"}, default="count"
+        Read ``k`` as a number of calls (an app shorter than ``k`` stays whole) or as a
+        percent of each app's length, rounded up.
+    grid : sequence of int, optional
+        Values of k. Default: 0..10 then every 10 up to the longest app (count), or 0..100
+        (percent).
+    batch_size : int, default=100
+    progress : callable, optional
+        Called with 1 after each k.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per k: ``k`` (or ``percent k``), ``f1``, ``tpr``, ``fpr``, ``accuracy``,
+        ``precision``, ``tp``, ``tn``, ``fp``, ``fn``, ``n_apps``.
+
+    Raises
+    ------
+    ValueError
+        If ``by`` is unknown, a ranking is not a permutation, or labels are missing.
+    """
+    if by not in ("count", "percent"):
+        raise ValueError(f"by must be 'count' or 'percent', got {by!r}")
+    check_rankings(encoded, rankings)
+    if not np.isin(encoded.labels, (0, 1)).all():
+        raise ValueError("the synthetic test needs labelled apps (label 0 or 1)")
+    if grid is None:
+        grid = count_grid(int(encoded.seq_len.max())) if by == "count" else percent_grid()
+    column = "k" if by == "count" else "percent k"
+
+    records = []
+    for k in np.asarray(grid, dtype=np.int64):
+        if by == "count":
+            ks = np.minimum(encoded.seq_len, k)
+        else:
+            ks = k_for_percent(encoded.seq_len, float(k))
+        proba = _predict_kept(model, encoded, rankings, ks, batch_size)
+        metrics = binary_metrics(encoded.labels, (proba[:, 1] >= 0.5).astype(np.int64))
+        record = {column: int(k), **metrics.as_dict()}
+        records.append(record)
+        if progress is not None:
+            progress(1)
+    ordered = [column, "f1", "tpr", "fpr", "accuracy", "precision", "tp", "tn", "fp", "fn",
+               "n_apps"]
+    return pd.DataFrame.from_records(records)[ordered]
