@@ -7,6 +7,7 @@ arrays. Any other type, and any attempt to call a function, is rejected before i
 from __future__ import annotations
 
 import io
+import logging
 import pickle
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,15 @@ from droidlens.errors import DataError
 
 __all__ = ["safe_unpickle", "read_legacy"]
 
+logger = logging.getLogger(__name__)
+
 # (module, name) pairs a pickle of sequences may reference: numpy array reconstruction only.
+# Protocol 2 pickles store an array's bytes through _codecs.encode, and protocol 5 pickles
+# rebuild contiguous arrays with _frombuffer; both only turn data into bytes or arrays.
 _ALLOWED_GLOBALS = {
+    ("_codecs", "encode"),
+    ("numpy.core.numeric", "_frombuffer"),
+    ("numpy._core.numeric", "_frombuffer"),
     ("numpy", "ndarray"),
     ("numpy", "dtype"),
     ("numpy.core.multiarray", "_reconstruct"),
@@ -96,7 +104,8 @@ def read_legacy(sequence_path: str | Path, label_path: str | Path, *,
     label_path : str or Path
         One label per line (``1``/``0`` or ``malware``/``benign``), in the pickle's order.
     skip_invalid : bool, default=False
-        Skip apps with an empty sequence or an invalid label instead of raising.
+        Skip apps with an empty sequence or an invalid label instead of raising. The skipped
+        apps are logged, with a count and their ids at the end.
 
     Returns
     -------
@@ -120,6 +129,7 @@ def read_legacy(sequence_path: str | Path, label_path: str | Path, *,
 
     stem = Path(sequence_path).name
     apps: list[App] = []
+    skipped: list[str] = []
     for row, (sequence, raw_label) in enumerate(zip(sequences, labels, strict=True)):
         where = f"{sequence_path} app {row}"
         try:
@@ -127,9 +137,14 @@ def read_legacy(sequence_path: str | Path, label_path: str | Path, *,
             calls = _as_calls(sequence, where=where)
             if not calls:
                 raise DataError(f"{where}: empty call sequence")
-        except DataError:
-            if skip_invalid:
-                continue
-            raise
+        except DataError as error:
+            if not skip_invalid:
+                raise
+            logger.warning("skipped %s", error)
+            skipped.append(f"{stem}:{row}")
+            continue
         apps.append(App(app_id=f"{stem}:{row}", label=label, calls=calls))
+    if skipped:
+        logger.warning("skipped %d invalid app(s) in %s: %s", len(skipped), sequence_path,
+                       ", ".join(skipped))
     return apps

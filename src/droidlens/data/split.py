@@ -13,6 +13,8 @@ from droidlens.errors import DataError
 
 __all__ = ["Split", "stratified_split"]
 
+_PARTS = ("train", "validation", "test")
+
 
 @dataclass
 class Split:
@@ -39,11 +41,21 @@ class Split:
                        payload.get("seed"))
         except FileNotFoundError:
             raise DataError(f"split file not found: {path}") from None
-        except (KeyError, json.JSONDecodeError) as error:
+        except (KeyError, TypeError, json.JSONDecodeError) as error:
             raise DataError(f"{path}: invalid split file ({error})") from None
 
     def select(self, apps: list[App], part: str) -> list[App]:
-        """Return the apps of ``part`` (``train``, ``validation`` or ``test``) in split order."""
+        """Return the apps of ``part`` (``train``, ``validation`` or ``test``) in split order.
+
+        Raises
+        ------
+        ValueError
+            If ``part`` is not one of the three names.
+        DataError
+            If an app id of the part is not among ``apps``.
+        """
+        if part not in _PARTS:
+            raise ValueError(f"part must be 'train', 'validation' or 'test', got {part!r}")
         by_id = {app.app_id: app for app in apps}
         ids = getattr(self, part)
         missing = [app_id for app_id in ids if app_id not in by_id]
