@@ -150,6 +150,9 @@ def test_mixture_responsibilities_rows_sum_to_one():
 def test_default_lambda_is_lemna_value():
     assert default_lambda(500, 2000) == pytest.approx(math.sqrt(500 * math.log(2000)), rel=1e-15)
     assert default_lambda(500, 1) == 0.0
+    assert default_lambda(500, 2000, y_std=0.01) == pytest.approx(
+        0.01 * math.sqrt(math.log(2000)), rel=1e-15
+    )
 
 
 @pytest.mark.parametrize(

@@ -75,10 +75,12 @@ def explain_lemna(
     ``"lemna rmse"`` predicts each perturbed copy with its most responsible component, the
     same rule that picks the component explaining the original app.
 
-    The regression has no intercept, as in LEMNA. Two settings often leave every
-    coefficient flat, so that the ranking falls back to position order: LEMNA's
-    ``lam = sqrt(n_samples * log(n_positions))`` on this 0/1 design, and a fixed
-    ``options.fraction`` (see :func:`~droidlens.explain.lemna.perturb.sample_kept_calls`).
+    The regression has no intercept, as in LEMNA. The default penalty is
+    ``std(outputs) * sqrt(log(n_positions))``, not LEMNA's ``sqrt(n_samples * log(n_positions))``,
+    which left every coefficient of this 0/1 design flat, so that the ranking fell back to
+    position order (see :func:`~droidlens.explain.lemna.mixture.default_lambda`). A fixed
+    ``options.fraction`` can flatten the coefficients too (see
+    :func:`~droidlens.explain.lemna.perturb.sample_kept_calls`).
     """
     tokens = np.asarray(tokens)
     _check_input(tokens, target, rng, options)

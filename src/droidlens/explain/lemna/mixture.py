@@ -29,9 +29,21 @@ class EMConvergenceWarning(SolverConvergenceWarning):
     """Issued when EM stops at its iteration cap before the log-likelihood settles."""
 
 
-def default_lambda(n_samples: int, n_features: int) -> float:
-    """Return LEMNA's penalty weight ``sqrt(n_samples * log(n_features))``."""
-    return math.sqrt(n_samples * math.log(n_features)) if n_features > 1 else 0.0
+def default_lambda(n_samples: int, n_features: int, *, y_std: float | None = None) -> float:
+    """Return the default penalty weight of the mixture's fused-lasso regressions.
+
+    Without ``y_std`` this is LEMNA's weight ``sqrt(n_samples * log(n_features))``. With it,
+    the weight is ``y_std * sqrt(log(n_features))``: LEMNA's weight divided by
+    ``sqrt(n_samples)`` and scaled to the spread of the outputs. LEMNA's weight assumes features
+    and outputs of larger scale; on droidlens' 0/1 design it left every coefficient flat (a
+    detector driven by one call: the call ranked 12th of 30, against 1st with this weight, at
+    500 samples and 6 components).
+    """
+    if n_features <= 1:
+        return 0.0
+    if y_std is None:
+        return math.sqrt(n_samples * math.log(n_features))
+    return float(y_std) * math.sqrt(math.log(n_features))
 
 
 @dataclass
@@ -52,8 +64,8 @@ class FusedMixtureRegression:
     n_components : int, default=6
         Mixture components K.
     lam : float, optional
-        Penalty weight of every component; ``sqrt(n_samples * log(n_features))`` when
-        omitted, the value LEMNA uses.
+        Penalty weight of every component; ``std(y) * sqrt(log(n_features))`` when omitted
+        (see :func:`default_lambda`).
     assignment : {"soft", "hard"}, default="soft"
         ``"soft"`` weights every sample by its responsibilities (classic EM). ``"hard"``
         gives each sample wholly to its most responsible component (classification EM).
@@ -147,7 +159,8 @@ class FusedMixtureRegression:
         """
         design, response = self._check_fit_input(X, y)
         n_samples, n_features = design.shape
-        lam = default_lambda(n_samples, n_features) if self.lam is None else float(self.lam)
+        lam = (default_lambda(n_samples, n_features, y_std=float(np.std(y))) if self.lam is None
+               else float(self.lam))
         floor = max(SIGMA_FLOOR_RATIO * float(np.std(response)), SIGMA_FLOOR_MIN)
 
         # One regression on all samples: the warm start and the residuals to split.
