@@ -152,6 +152,7 @@ def explain(
     window: WindowOption = None,
     memory_mb: MemoryOption = 256.0,
     max_apps: MaxAppsOption = None,
+    jobs: JobsOption = 1,
     html: Annotated[Path | None, typer.Option(help="With one app file: also write the verdict "
                                               "as a self-contained HTML page.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Calls listed for an app file.")] = 10,
@@ -177,7 +178,7 @@ def explain(
 
     table = explain_run(model, method=method, options=options, data=data, test_data=test_data,
                         max_apps=max_apps, seed=seed, resume=not restart, write_json=json,
-                        skip_invalid=skip_invalid, progress=_state["progress"])
+                        skip_invalid=skip_invalid, jobs=jobs, progress=_state["progress"])
     print_explanations(table)
 
 
@@ -222,6 +223,7 @@ def run(
     window: WindowOption = None,
     memory_mb: MemoryOption = 256.0,
     max_apps: MaxAppsOption = None,
+    jobs: JobsOption = 1,
     seed: SeedOption = 0,
     json: JsonOption = False,
     skip_invalid: SkipInvalidOption = False,
@@ -236,15 +238,15 @@ def run(
                               components=components, window=window, memory_mb=memory_mb)
     print_run(run_pipeline(data, out, test_data=test_data, settings=settings, method=method,
                            options=options, max_apps=max_apps, seed=seed, write_json=json,
-                           skip_invalid=skip_invalid, progress=_state["progress"]))
+                           skip_invalid=skip_invalid, jobs=jobs, progress=_state["progress"]))
 
 
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for every result.")] = Path(
         "demo-run"),
-    n_apps: Annotated[int, typer.Option("--apps", min=50, help="Apps to generate.")] = 1200,
-    epochs: Epochs = 5,
+    n_apps: Annotated[int, typer.Option("--apps", min=50, help="Apps to generate.")] = 2000,
+    epochs: Epochs = 15,
     seed: SeedOption = 0,
 ) -> None:
     """Run the whole pipeline on generated apps whose malicious calls are known."""

@@ -12,7 +12,7 @@ from droidlens.explain.options import ExplainOptions
 __all__ = ["ModelOption", "DataOption", "TestDataOption", "SeedOption", "JsonOption",
            "SkipInvalidOption", "MaxAppsOption", "explain_options", "MethodOption",
            "SmootherOption", "LambdaOption", "RankByOption", "SamplesOption",
-           "ComponentsOption", "WindowOption", "MemoryOption"]
+           "ComponentsOption", "WindowOption", "MemoryOption", "JobsOption"]
 
 ModelOption = Annotated[Path, typer.Option("--model", help="Run folder of a trained model "
                                            "(the --out folder of `train` or `run`).")]
@@ -47,6 +47,8 @@ SamplesOption = Annotated[int, typer.Option(
 ComponentsOption = Annotated[int, typer.Option(min=1, help="Mixture components of lemna.")]
 WindowOption = Annotated[int | None, typer.Option(
     min=1, help="lemna: perturb only calls within this distance of the position of interest.")]
+JobsOption = Annotated[int, typer.Option(
+    min=1, help="Worker processes that explain apps in parallel (one torch thread each).")]
 MemoryOption = Annotated[float, typer.Option(
     "--memory-mb", min=1.0, help="Memory for one batch of perturbed copies, in MiB.")]
 

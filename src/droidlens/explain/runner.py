@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +102,7 @@ def explain_apps(
     out_dir: str | Path | None = None,
     seed: int = 0,
     resume: bool = True,
+    jobs: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> ExplanationTable:
     """Explain every app of ``encoded`` with ``method``.
@@ -119,6 +122,9 @@ def explain_apps(
     resume : bool, default=True
         Reuse rows of an earlier run of the same table in ``out_dir``; no finished app is
         computed again.
+    jobs : int, default=1
+        Worker processes; each explains whole apps with one torch thread. Rows are the same
+        as with one process, because each app draws from its own generator.
     progress : callable, optional
         Called with 1 after each app, resumed ones included.
 
@@ -152,22 +158,21 @@ def explain_apps(
                         len(encoded), journal.path)
 
     n_resumed = len(done)
-    rows = []
+    todo = [index for index, app_id in enumerate(encoded.ids) if app_id not in done]
+    if progress is not None and n_resumed:
+        progress(n_resumed)
     try:
-        for index, app_id in enumerate(encoded.ids):
-            if app_id not in done:
-                explanation = explain_one(model, encoded.app_tokens(index), app_id=app_id,
-                                          label=int(encoded.labels[index]), method=method,
-                                          options=options, seed=seed)
-                done[app_id] = explanation_to_row(explanation)
-                if journal is not None:
-                    journal.append(done[app_id])
-            rows.append(done[app_id])
+        for index, row in _explain_rows(model, encoded, todo, method=method, options=options,
+                                        seed=seed, jobs=jobs):
+            done[encoded.ids[index]] = row
+            if journal is not None:
+                journal.append(row)
             if progress is not None:
                 progress(1)
     finally:
         if journal is not None:
             journal.close()
+    rows = [done[app_id] for app_id in encoded.ids]
 
     frame = rows_to_frame(rows)
     path = None
@@ -175,3 +180,46 @@ def explain_apps(
         path = Path(out_dir) / f"{table_name(method, options)}.parquet"
         frame.to_parquet(path, index=False)
     return ExplanationTable(frame=frame, path=path, n_resumed=n_resumed)
+
+
+# State of a worker process, set once by _start_worker (inherited through fork).
+_WORKER: dict[str, object] = {}
+
+
+def _start_worker(model: Detector, encoded: EncodedApps, method: str, options: ExplainOptions,
+                  seed: int) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    _WORKER.update(model=model, encoded=encoded, method=method, options=options, seed=seed)
+
+
+def _explain_in_worker(index: int) -> tuple[int, dict]:
+    encoded: EncodedApps = _WORKER["encoded"]  # type: ignore[assignment]
+    explanation = explain_one(_WORKER["model"], encoded.app_tokens(index),  # type: ignore[arg-type]
+                              app_id=encoded.ids[index], label=int(encoded.labels[index]),
+                              method=str(_WORKER["method"]),
+                              options=_WORKER["options"],  # type: ignore[arg-type]
+                              seed=int(_WORKER["seed"]))  # type: ignore[call-overload]
+    return index, explanation_to_row(explanation)
+
+
+def _explain_rows(model: Detector, encoded: EncodedApps, todo: list[int], *, method: str,
+                  options: ExplainOptions, seed: int, jobs: int) -> Iterator[tuple[int, dict]]:
+    """Yield (row index, table row) for each app in ``todo``, in one or several processes."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if jobs == 1 or len(todo) < 2:
+        for index in todo:
+            explanation = explain_one(model, encoded.app_tokens(index), app_id=encoded.ids[index],
+                                      label=int(encoded.labels[index]), method=method,
+                                      options=options, seed=seed)
+            yield index, explanation_to_row(explanation)
+        return
+    # fork shares the model and apps with the workers without pickling them.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                             initargs=(model, encoded, method, options, seed)) as pool:
+        futures = [pool.submit(_explain_in_worker, index) for index in todo]
+        for future in as_completed(futures):
+            yield future.result()

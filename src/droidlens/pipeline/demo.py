@@ -20,7 +20,7 @@ __all__ = ["DemoResult", "run_demo", "DEMO_SETTINGS"]
 
 # Short apps and a large step size let the detector learn the chains in a few epochs, so the
 # demo finishes in minutes on two CPU cores.
-DEMO_SETTINGS = TrainSettings(model="bilstm1", epochs=5, batch_size=32, learning_rate=1e-2)
+DEMO_SETTINGS = TrainSettings(model="bilstm1", epochs=15, batch_size=32, learning_rate=1e-2)
 DEMO_KS = (1, 5, 10)
 
 
@@ -33,7 +33,7 @@ class DemoResult:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def run_demo(out_dir: str | Path, *, n_apps: int = 1200, max_len: int = 300, seed: int = 0,
+def run_demo(out_dir: str | Path, *, n_apps: int = 2000, max_len: int = 300, seed: int = 0,
              settings: TrainSettings = DEMO_SETTINGS, progress: bool = False) -> DemoResult:
     """Generate apps, run the pipeline on them and check rankings against the inserted chains.
 
@@ -41,7 +41,7 @@ def run_demo(out_dir: str | Path, *, n_apps: int = 1200, max_len: int = 300, see
     ----------
     out_dir : str or Path
         The run folder; the generated apps go to ``data/synthetic-apps.jsonl.gz`` inside it.
-    n_apps : int, default=1200
+    n_apps : int, default=2000
     max_len : int, default=300
         Longest generated app, in calls.
     seed : int, default=0

@@ -20,13 +20,15 @@ def explain_run(run_dir: str | Path, *, method: str = "occlusion",
                 options: ExplainOptions | None = None, data: str | Path | None = None,
                 test_data: str | Path | None = None, max_apps: int | None = None,
                 seed: int = 0, resume: bool = True, write_json: bool = False,
-                skip_invalid: bool = False, progress: bool = False) -> ExplanationTable:
+                skip_invalid: bool = False, jobs: int = 1,
+                progress: bool = False) -> ExplanationTable:
     """Explain the test apps (or the apps of ``test_data``) and write the table.
 
     Rows go to ``run_dir/explanations/<table>.jsonl`` as they finish, and the whole table to
     ``<table>.parquet`` (and ``<table>.json`` in the original system's layout with
     ``write_json``), where ``<table>`` is, for example, ``occlusion-fusedlasso``. An
-    interrupted run resumes from the journal.
+    interrupted run resumes from the journal. ``jobs`` worker processes explain apps in
+    parallel.
     """
     options = options or ExplainOptions()
     run = load_run(run_dir)
@@ -35,7 +37,8 @@ def explain_run(run_dir: str | Path, *, method: str = "occlusion",
     out_dir = Path(run_dir) / EXPLANATIONS_DIR
     with progress_bar(len(encoded), f"explaining ({method})", enabled=progress) as advance:
         table = explain_apps(run.model, encoded, method=method, options=options,
-                             out_dir=out_dir, seed=seed, resume=resume, progress=advance)
+                             out_dir=out_dir, seed=seed, resume=resume, jobs=jobs,
+                             progress=advance)
     if write_json:
         write_original_json(table.frame, out_dir / f"{table_name(method, options)}.json")
     return table

@@ -35,7 +35,7 @@ def run_pipeline(data: str | Path, out_dir: str | Path, *, test_data: str | Path
                  settings: TrainSettings | None = None, method: str = "occlusion",
                  options: ExplainOptions | None = None, max_apps: int | None = None,
                  seed: int = 0, write_json: bool = False, skip_invalid: bool = False,
-                 progress: bool = False) -> RunSummary:
+                 jobs: int = 1, progress: bool = False) -> RunSummary:
     """Train on ``data``, then evaluate, explain and run the synthetic test on the test apps.
 
     Parameters
@@ -56,6 +56,8 @@ def run_pipeline(data: str | Path, out_dir: str | Path, *, test_data: str | Path
     write_json : bool, default=False
         Also write tables in the original system's JSON records layout.
     skip_invalid : bool, default=False
+    jobs : int, default=1
+        Worker processes for the explanations.
     progress : bool, default=False
     """
     settings = settings or TrainSettings(seed=seed)
@@ -68,7 +70,7 @@ def run_pipeline(data: str | Path, out_dir: str | Path, *, test_data: str | Path
         evaluation = evaluate_run(out_dir, skip_invalid=skip_invalid)
     explanations = explain_run(out_dir, method=method, options=options, test_data=test_data,
                                max_apps=max_apps, seed=seed, write_json=write_json,
-                               skip_invalid=skip_invalid, progress=progress)
+                               skip_invalid=skip_invalid, jobs=jobs, progress=progress)
     fidelity = fidelity_run(out_dir, explanations=explanations.path, test_data=test_data,
                             seed=seed, write_json=write_json, skip_invalid=skip_invalid,
                             progress=progress)
