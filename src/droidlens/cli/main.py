@@ -17,6 +17,7 @@ from droidlens.cli.compare import compare_command
 from droidlens.cli.options import (
     ComponentsOption,
     DataOption,
+    JobsOption,
     JsonOption,
     LambdaOption,
     MaxAppsOption,
