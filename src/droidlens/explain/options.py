@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["ExplainOptions", "RANK_BY"]
+__all__ = ["ExplainOptions", "RANK_BY", "SMOOTHER_NAMES"]
 
 RANK_BY = ("predicted", "benign")
+SMOOTHER_NAMES = ("fusedlasso", "trend1", "trend2", "trend3", "none")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,11 @@ class ExplainOptions:
     ig_steps: int = 50
 
     def __post_init__(self) -> None:
+        if self.smoother not in SMOOTHER_NAMES:
+            raise ValueError(f"unknown smoother {self.smoother!r}; choose one of "
+                             f"{', '.join(SMOOTHER_NAMES)}")
+        if self.lam is not None and self.lam < 0:
+            raise ValueError(f"lam must be non-negative, got {self.lam}")
         if self.rank_by not in RANK_BY:
             raise ValueError(f"rank_by must be one of {RANK_BY}, got {self.rank_by!r}")
         if self.memory_budget_mb <= 0:

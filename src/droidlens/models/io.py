@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from droidlens import __version__
@@ -122,7 +123,9 @@ def load_run(path: str | Path) -> Run:
         model = build_model(config["model"], vocab_size=vocab_size, max_words=max_words, **hparams)
         state = load_file(str(path / WEIGHTS_FILE))
         model.load_state_dict(state)
-    except (KeyError, json.JSONDecodeError, DataError, RuntimeError, OSError) as error:
+    except (KeyError, TypeError, ValueError, DataError, ModelError, RuntimeError, OSError,
+            SafetensorError) as error:
+        # json.JSONDecodeError is a ValueError; a config of the wrong shape raises TypeError.
         raise ModelError(f"{path}: cannot load the run folder ({error})") from None
     model.eval()
     split = Split.load(path / SPLIT_FILE) if (path / SPLIT_FILE).is_file() else None
