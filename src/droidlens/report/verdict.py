@@ -26,6 +26,7 @@ __all__ = [
     "render_verdict_html",
     "write_verdict_html",
     "split_call",
+    "unseen_note",
 ]
 
 _COEF_SUFFIX = " coef"
@@ -90,13 +91,14 @@ class Verdict:
     label : int, default=-1
         True label when known: ``1`` malicious, ``0`` benign, ``-1`` unknown.
     n_calls : int or None, default=None
-        Calls of the whole app when the model saw only the first ``seq_len``.
+        Calls of the whole app. It exceeds ``seq_len`` when the app had more calls than the
+        model's ``max_calls`` and the model saw only the first ``seq_len``.
 
     Raises
     ------
     ValueError
-        If the arrays disagree in length, ``ranking`` is not a permutation, or ``top_k`` or
-        ``context`` is out of range.
+        If the arrays disagree in length, ``ranking`` is not a permutation, ``top_k`` or
+        ``context`` is out of range, or ``n_calls`` is below ``seq_len``.
     """
 
     app_id: str
@@ -132,11 +134,20 @@ class Verdict:
             raise ValueError(f"top_k must be a positive integer, got {self.top_k!r}")
         if isinstance(self.context, bool) or not isinstance(self.context, int) or self.context < 0:
             raise ValueError(f"context must be a non-negative integer, got {self.context!r}")
+        if self.n_calls is not None and self.n_calls < seq_len:
+            raise ValueError(
+                f"n_calls must be at least the {seq_len} calls the model saw, got {self.n_calls}"
+            )
 
     @property
     def seq_len(self) -> int:
         """Number of calls the model saw."""
         return len(self.calls)
+
+    @property
+    def n_unseen(self) -> int:
+        """Number of calls after the first ``seq_len``, which the model did not see."""
+        return 0 if self.n_calls is None else self.n_calls - self.seq_len
 
     @property
     def predicted(self) -> int:
@@ -288,7 +299,7 @@ def _text_header(verdict: Verdict) -> str:
     smoother = f", smoother {verdict.smoother}" if verdict.smoother else ""
     summary = "; ".join(b.phrase for b in verdict.behaviours()) or "none found in the top calls"
     seen = f"{verdict.seq_len} calls"
-    if verdict.n_calls is not None and verdict.n_calls > verdict.seq_len:
+    if verdict.n_unseen:
         seen = f"first {verdict.seq_len} of {verdict.n_calls} calls"
     lines = [
         describe_verdict(verdict),
@@ -306,9 +317,12 @@ def _text_table(verdict: Verdict, width: int) -> str:
     scores = [format_score(top.score) for top in tops]
     position_width = max(len("position"), len(str(verdict.seq_len - 1)))
     score_width = max(len("score"), *(len(s) for s in scores))
+    natural_class_width = max(len("class"), *(len(top.class_name) for top in tops))
     natural_method_width = max(len("method"), *(len(top.method_name) for top in tops))
     available = width - (4 + position_width + score_width + 4 * 2)
-    method_width = min(natural_method_width, max(len("method"), available // 3))
+    # Methods are cut only when both columns do not fit, and then keep a third of the room.
+    method_room = max(len("method"), available // 3, available - natural_class_width)
+    method_width = min(natural_method_width, method_room)
     class_width = max(len("class"), available - method_width)
 
     def row(rank: str, position: str, class_name: str, method: str, score: str) -> str:
@@ -369,7 +383,29 @@ def _text_strip(verdict: Verdict, width: int) -> str:
         "(the best rank when a cell holds several), # a call ranked below 10, . no top call."
     )
     header = f"Sequence of {verdict.seq_len} calls"
-    return "\n".join([header, strip, scale, *textwrap.wrap(legend, width=width)])
+    lines = [header, strip, scale, *textwrap.wrap(legend, width=width)]
+    if verdict.n_unseen:
+        lines.extend(textwrap.wrap(unseen_note(verdict), width=width))
+    return "\n".join(lines)
+
+
+def unseen_note(verdict: Verdict) -> str:
+    """Return the sentence saying which calls the model did not see, or ``""`` if none.
+
+    Examples
+    --------
+    >>> verdict = Verdict(app_id="a", package=None, proba=[0.4, 0.6], calls=["Lc;->m"] * 3,
+    ...                   relevance=[0.0, 1.0, 2.0], ranking=[2, 1, 0], method="occlusion",
+    ...                   n_calls=10)
+    >>> unseen_note(verdict)
+    'Not seen by the model: the 7 calls at positions 3 to 9, after its max_calls limit.'
+    """
+    if not verdict.n_unseen:
+        return ""
+    return (
+        f"Not seen by the model: the {verdict.n_unseen} calls at positions {verdict.seq_len} "
+        f"to {verdict.seq_len + verdict.n_unseen - 1}, after its max_calls limit."
+    )
 
 
 # Colour levels of the heat strip on each side of zero; a cell's level is
@@ -392,7 +428,8 @@ def render_verdict_html(verdict: Verdict, *, generated_at: datetime | None = Non
         A page without external resources: the verdict, the behaviours, a heat strip with
         one cell per call (red supports the explained class, blue opposes it; hovering or
         clicking a cell shows the call and its score) and the top calls with
-        ``verdict.context`` neighbouring calls on each side. Text is HTML-escaped by the
+        ``verdict.context`` neighbouring calls on each side. When the model saw only the
+        first calls, the page says which calls were not seen. Text is HTML-escaped by the
         template engine.
     """
     generated_at = generated_at or datetime.now(timezone.utc)
@@ -413,6 +450,7 @@ def render_verdict_html(verdict: Verdict, *, generated_at: datetime | None = Non
         top_positions={top.position: top.rank for top in verdict.top_calls()},
         top_entries=_top_entries(verdict),
         data=data,
+        unseen=unseen_note(verdict),
         version=__version__,
         generated=generated_at.strftime("%Y-%m-%d %H:%M UTC"),
     )

@@ -27,7 +27,15 @@ INPUT_SUFFIXES = (".apk", ".dex", ".jar")
 
 @dataclass
 class ExtractionFailure:
-    """A file that yielded no record, and why."""
+    """A file that yielded no record, and why.
+
+    Attributes
+    ----------
+    path : str
+        The file as it was given or found in a folder.
+    reason : str
+        Why it failed, without the path, such as ``"no classes.dex inside; ..."``.
+    """
 
     path: str
     reason: str
@@ -146,12 +154,19 @@ def extract_many(
                 summary.n_succeeded += 1
             else:
                 logger.error("%s", result.error)
-                summary.failures.append(ExtractionFailure(result.path, str(result.error)))
+                reason = _strip_path(str(result.error), result.path)
+                summary.failures.append(ExtractionFailure(result.path, reason))
             advance()
 
     _write_failures(summary)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _strip_path(message: str, path: str) -> str:
+    """Return ``message`` without its leading ``"<path>: "``, which the failure already names."""
+    prefix = f"{path}: "
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def _errors_path(out_path: Path) -> Path:
@@ -171,7 +186,7 @@ def _collect_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[Extrac
         elif path.is_file():
             files.append(path)
         else:
-            missing.append(ExtractionFailure(str(path), f"{path}: file not found"))
+            missing.append(ExtractionFailure(str(path), "file not found"))
             logger.error("%s: file not found", path)
     return files, missing
 
