@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import logging
 import multiprocessing
 import time
@@ -17,7 +19,7 @@ import pandas as pd
 from droidlens.data.encode import EncodedApps
 from droidlens.errors import DataError
 from droidlens.explain.options import ExplainOptions
-from droidlens.explain.registry import get_method
+from droidlens.explain.registry import METHODS, MethodSpec, get_method
 from droidlens.explain.result import Explanation, rank_relevance
 from droidlens.explain.store import ExplanationJournal, explanation_to_row, rows_to_frame
 from droidlens.models.base import Detector
@@ -25,6 +27,18 @@ from droidlens.models.base import Detector
 __all__ = ["ExplanationTable", "explain_apps", "explain_one", "app_rng", "table_name"]
 
 logger = logging.getLogger(__name__)
+
+# Modules whose import registers the built-in explanation methods.
+_METHOD_MODULES = ("droidlens.explain.occlusion", "droidlens.explain.baselines",
+                   "droidlens.explain.lemna")
+
+
+def _method(name: str) -> MethodSpec:
+    """Return the method registered as ``name``, importing the built-in methods first."""
+    if name not in METHODS:
+        for module in _METHOD_MODULES:
+            importlib.import_module(module)
+    return get_method(name)
 
 
 @dataclass
@@ -75,7 +89,7 @@ def explain_one(model: Detector, tokens: np.ndarray, *, app_id: str, label: int,
 
     ``target`` defaults to the predicted class.
     """
-    spec = get_method(method)
+    spec = _method(method)
     start = time.perf_counter()
     proba = model.predict_proba(np.asarray(tokens)[None], batch_size=1)[0]
     explained = int(proba[1] >= 0.5) if target is None else int(target)
@@ -121,7 +135,8 @@ def explain_apps(
         Seeds sampling methods; each app draws from :func:`app_rng`.
     resume : bool, default=True
         Reuse rows of an earlier run of the same table in ``out_dir``; no finished app is
-        computed again.
+        computed again. The method, seed and options of a run are stored next to its journal,
+        and a run with other settings does not resume from it.
     jobs : int, default=1
         Worker processes; each explains whole apps with one torch thread. Rows are the same
         as with one process, because each app draws from its own generator.
@@ -135,10 +150,11 @@ def explain_apps(
     Raises
     ------
     DataError
-        If an app has no calls.
+        If an app has no calls, or ``resume`` is on and the journal in ``out_dir`` was written
+        with another seed or other options.
     """
     options = options or ExplainOptions()
-    get_method(method)
+    _method(method)
     empty = [app_id for app_id, n in zip(encoded.ids, encoded.seq_len, strict=True) if n == 0]
     if empty:
         raise DataError(f"app {empty[0]} has no calls and cannot be explained; remove it or "
@@ -151,8 +167,14 @@ def explain_apps(
         out_dir.mkdir(parents=True, exist_ok=True)
         journal = ExplanationJournal(out_dir / f"{table_name(method, options)}.jsonl")
         previous = journal.read() if resume else []
+        settings = {"method": method, "seed": seed, **options.as_dict()}
+        settings_path = journal.path.with_suffix(".settings.json")
+        if previous:
+            _check_settings(settings_path, settings)
         journal.repair(previous)
-        done = {row["id"]: row for row in previous if row["id"] in set(encoded.ids)}
+        settings_path.write_text(json.dumps(settings, indent=1), encoding="utf-8")
+        wanted = set(encoded.ids)
+        done = {row["id"]: row for row in previous if row["id"] in wanted}
         if done:
             logger.info("resuming: %d of %d apps already explained in %s", len(done),
                         len(encoded), journal.path)
@@ -223,3 +245,18 @@ def _explain_rows(model: Detector, encoded: EncodedApps, todo: list[int], *, met
         futures = [pool.submit(_explain_in_worker, index) for index in todo]
         for future in as_completed(futures):
             yield future.result()
+
+
+def _check_settings(path: Path, settings: dict[str, object]) -> None:
+    """Raise unless the journal's stored settings, if any, equal ``settings``."""
+    if not path.is_file():
+        return
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    changed = sorted(key for key in settings.keys() | stored.keys()
+                     if stored.get(key) != settings.get(key))
+    if changed:
+        details = ", ".join(f"{key} {stored.get(key)!r} -> {settings.get(key)!r}"
+                            for key in changed)
+        raise DataError(f"{path.with_suffix('').with_suffix('.jsonl')} was written with other "
+                        f"settings ({details}); pass --restart (resume=False) to recompute "
+                        "every app")

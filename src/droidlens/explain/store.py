@@ -148,5 +148,6 @@ def write_original_json(frame: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     renamed = frame.rename(columns=ORIGINAL_COLUMNS)
     renamed["y"] = [[list(map(float, proba))] for proba in renamed["y"]]
-    path.write_text(renamed.to_json(orient="records"), encoding="utf-8")
+    # pandas keeps 10 digits by default, which can tie coefficients that differ in the 11th.
+    path.write_text(renamed.to_json(orient="records", double_precision=15), encoding="utf-8")
     return path
