@@ -74,7 +74,8 @@ def binary_metrics(labels: np.ndarray, predicted: np.ndarray) -> BinaryMetrics:
         bad = ~np.isin(values, (0, 1))
         if bad.any():
             raise ValueError(
-                f"{name} must be 0 or 1, found {values[bad][0]!r} at index {int(np.argmax(bad))}"
+                f"{name} must be 0 or 1, found {values[bad][0].item()!r} at index "
+                f"{int(np.argmax(bad))}"
             )
     tp = int(np.sum((labels == 1) & (predicted == 1)))
     tn = int(np.sum((labels == 0) & (predicted == 0)))

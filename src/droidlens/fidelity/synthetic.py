@@ -96,7 +96,8 @@ def synthetic_test(
     Raises
     ------
     ValueError
-        If ``by`` is unknown, a ranking is not a permutation, or labels are missing.
+        If ``by`` is unknown, a grid value is negative (or above 100 by percent), a ranking
+        is not a permutation, or labels are missing.
     """
     if by not in ("count", "percent"):
         raise ValueError(f"by must be 'count' or 'percent', got {by!r}")
@@ -105,10 +106,14 @@ def synthetic_test(
         raise ValueError("the synthetic test needs labelled apps (label 0 or 1)")
     if grid is None:
         grid = count_grid(int(encoded.seq_len.max())) if by == "count" else percent_grid()
+    grid = np.asarray(grid, dtype=np.int64)
+    if (grid < 0).any() or (by == "percent" and (grid > 100).any()):
+        allowed = "in 0..100" if by == "percent" else "non-negative"
+        raise ValueError(f"grid values must be {allowed} with by={by!r}, got {grid.tolist()}")
     column = "k" if by == "count" else "percent k"
 
     records = []
-    for k in np.asarray(grid, dtype=np.int64):
+    for k in grid:
         if by == "count":
             ks = np.minimum(encoded.seq_len, k)
         else:
