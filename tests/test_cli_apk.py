@@ -1,7 +1,7 @@
 """Tests of ``droidlens extract`` and ``droidlens explain --model RUN app.apk`` on a real APK.
 
 The model is a one-epoch bilstm1 trained here on synthetic apps plus the androwarn sample
-app, so its verdict is arbitrary; the tests check that the output is complete and consistent
+app, so its verdict is arbitrary. The tests check that the output is complete and consistent
 with the extracted calls, not which calls the model found important.
 """
 

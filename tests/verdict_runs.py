@@ -35,7 +35,7 @@ def train_small_run(folder: Path, *, apk: Path | None = None, max_calls: int | N
         Empty folder for the training file and the run folder ``run``.
     apk : Path or None, default=None
         An app file extracted with ``droidlens extract --label benign`` into the training
-        file, so that the vocabulary holds its words.
+        file, so that the vocabulary contains its words.
     max_calls : int or None, default=None
         ``--max-calls`` of the run; ``None`` keeps the command's default.
 

@@ -402,10 +402,12 @@ def unseen_note(verdict: Verdict) -> str:
     """
     if not verdict.n_unseen:
         return ""
-    return (
-        f"Not seen by the model: the {verdict.n_unseen} calls at positions {verdict.seq_len} "
-        f"to {verdict.seq_len + verdict.n_unseen - 1}, after its max_calls limit."
-    )
+    if verdict.n_unseen == 1:
+        unseen = f"the call at position {verdict.seq_len}"
+    else:
+        last = verdict.seq_len + verdict.n_unseen - 1
+        unseen = f"the {verdict.n_unseen} calls at positions {verdict.seq_len} to {last}"
+    return f"Not seen by the model: {unseen}, after its max_calls limit."
 
 
 # Colour levels of the heat strip on each side of zero; a cell's level is
