@@ -24,7 +24,8 @@ from droidlens.explain.result import Explanation, rank_relevance
 from droidlens.explain.store import ExplanationJournal, explanation_to_row, rows_to_frame
 from droidlens.models.base import Detector
 
-__all__ = ["ExplanationTable", "explain_apps", "explain_one", "app_rng", "table_name"]
+__all__ = ["ExplanationTable", "explain_apps", "explain_one", "app_rng", "table_name",
+           "find_method"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,14 @@ _METHOD_MODULES = ("droidlens.explain.occlusion", "droidlens.explain.baselines",
                    "droidlens.explain.lemna")
 
 
-def _method(name: str) -> MethodSpec:
-    """Return the method registered as ``name``, importing the built-in methods first."""
+def find_method(name: str) -> MethodSpec:
+    """Return the method registered as ``name``, importing the built-in methods first.
+
+    Raises
+    ------
+    DroidlensError
+        If no method has that name.
+    """
     if name not in METHODS:
         for module in _METHOD_MODULES:
             importlib.import_module(module)
@@ -89,7 +96,7 @@ def explain_one(model: Detector, tokens: np.ndarray, *, app_id: str, label: int,
 
     ``target`` defaults to the predicted class.
     """
-    spec = _method(method)
+    spec = find_method(method)
     start = time.perf_counter()
     proba = model.predict_proba(np.asarray(tokens)[None], batch_size=1)[0]
     explained = int(proba[1] >= 0.5) if target is None else int(target)
@@ -154,7 +161,7 @@ def explain_apps(
         with another seed or other options.
     """
     options = options or ExplainOptions()
-    _method(method)
+    find_method(method)
     empty = [app_id for app_id, n in zip(encoded.ids, encoded.seq_len, strict=True) if n == 0]
     if empty:
         raise DataError(f"app {empty[0]} has no calls and cannot be explained; remove it or "

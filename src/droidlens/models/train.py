@@ -36,8 +36,9 @@ class TrainConfig:
     learning_rate : float
         Adam step size.
     seed : int
-        Seeds weight initialisation, dropout and batch order; a run on the CPU with the same
-        seed and data gives the same weights.
+        Seeds dropout and batch order. The initial weights come from the model as built, so
+        seed its construction too (as :func:`droidlens.pipeline.train_run` does); then a run on
+        the CPU with the same seed and data gives the same weights.
     """
 
     epochs: int = 10

@@ -69,12 +69,16 @@ def select_apps(run: Run, *, data: str | Path | None = None, test_data: str | Pa
 
 
 def _stratified_subset(apps: list[App], n_apps: int, seed: int) -> list[App]:
+    """Draw exactly ``n_apps`` apps, each label's share rounded by largest remainder."""
     rng = np.random.default_rng(seed)
     labels = np.array([app.label for app in apps])
+    classes, counts = np.unique(labels, return_counts=True)
+    quotas = n_apps * counts / len(apps)
+    shares = np.floor(quotas).astype(np.int64)
+    remainders = np.argsort(-(quotas - shares), kind="stable")
+    shares[remainders[: n_apps - int(shares.sum())]] += 1
     chosen: list[int] = []
-    for label in np.unique(labels):
+    for label, share in zip(classes, shares, strict=True):
         rows = np.flatnonzero(labels == label)
-        share = int(round(n_apps * len(rows) / len(apps)))
-        chosen.extend(rng.choice(rows, size=min(share, len(rows)), replace=False).tolist())
-    chosen = sorted(chosen)[:n_apps]
-    return [apps[row] for row in chosen]
+        chosen.extend(rng.choice(rows, size=int(share), replace=False).tolist())
+    return [apps[row] for row in sorted(chosen)]

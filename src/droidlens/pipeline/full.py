@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from droidlens.explain.options import ExplainOptions
-from droidlens.explain.runner import ExplanationTable
+from droidlens.explain.runner import ExplanationTable, find_method
 from droidlens.pipeline.evaluation import EvaluationResult, evaluate_run
 from droidlens.pipeline.explaining import explain_run
 from droidlens.pipeline.fidelity_run import FidelityResult, fidelity_run
@@ -59,7 +59,13 @@ def run_pipeline(data: str | Path, out_dir: str | Path, *, test_data: str | Path
     jobs : int, default=1
         Worker processes for the explanations.
     progress : bool, default=False
+
+    Raises
+    ------
+    DroidlensError
+        If ``method`` is not a registered explanation method; checked before training.
     """
+    find_method(method)
     settings = settings or TrainSettings(seed=seed)
     out_dir = Path(out_dir)
     training = train_run(data, out_dir, settings=settings, skip_invalid=skip_invalid,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 
 from droidlens.data.encode import encode_apps
 from droidlens.data.load import load_apps
@@ -106,7 +107,10 @@ def train_run(data: str | Path, out_dir: str | Path, *, settings: TrainSettings 
                 parts.values()), len(vocab))
 
     device = resolve_device(settings.device)
-    model = build_model(settings.model, vocab_size=len(vocab), max_words=settings.max_words)
+    # The seed sets the initial weights too, without touching the caller's global generator.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(settings.seed)
+        model = build_model(settings.model, vocab_size=len(vocab), max_words=settings.max_words)
     embeddings = _prepare_embeddings(model, vocab, words, settings)
 
     config = TrainConfig(epochs=settings.epochs, batch_size=settings.batch_size,
