@@ -24,6 +24,7 @@ import pytest
 from apk_fixtures import ANDROWARN_SHA256, androwarn_apk, androwarn_record  # noqa: F401
 from droidlens.cli.main import main
 from droidlens.data.apk import extract_calls
+from droidlens.errors import DataError
 from droidlens.pipeline.verdict import explain_apk
 from droidlens.report.behaviours import summarize_behaviours
 from verdict_runs import invoke, train_small_run
@@ -495,3 +496,15 @@ def test_extract_cli_all_bad_exits_one(androwarn_apk: Path, tmp_path: Path) -> N
     assert result.exit_code == 1
     assert result.stdout == f"extracted 0, skipped 0 (already in {out}), failed 3\n"
     assert sorted(_failure_lines(result.stderr)) == ["empty.apk", "random.apk", "truncated.apk"]
+
+
+def test_extract_cli_no_input_file_raises(tmp_path: Path) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not an app file")
+    out = tmp_path / "calls.jsonl.gz"
+    result = invoke("extract", folder, "--out", out)
+    assert result.exit_code == 1
+    assert isinstance(result.exception, DataError)
+    assert f"no APK, dex or JAR file found in {folder}" in str(result.exception)
+    assert not out.exists()

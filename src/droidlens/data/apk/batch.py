@@ -122,7 +122,8 @@ def extract_many(
     TypeError, ValueError
         If ``jobs``, ``timeout`` or ``label`` is invalid.
     DataError
-        If ``out_path`` exists but cannot be read as JSON Lines.
+        If ``paths`` name no input file (for example only empty folders), or ``out_path``
+        exists but cannot be read as JSON Lines.
 
     Notes
     -----
@@ -141,7 +142,13 @@ def extract_many(
     summary = ExtractionSummary(out_path=out_path, errors_path=_errors_path(out_path))
     started = time.monotonic()
 
-    files, missing = _collect_files(paths)
+    path_list = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    files, missing = _collect_files(path_list)
+    if not files and not missing:
+        raise DataError(
+            f"no APK, dex or JAR file found in {', '.join(map(str, path_list))}; pass app "
+            f"files ({', '.join(INPUT_SUFFIXES)}) or folders that contain them"
+        )
     summary.failures.extend(missing)
     known = _read_known_sha256(out_path) if skip_existing else set()
     pending = _drop_known(files, known, summary)
