@@ -1,4 +1,4 @@
-"""The synthetic test: known answers with the marker detector and its end points."""
+"""The synthetic test: known results with the marker detector, and the curve's end points."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
-from tiny import MARKER_CALL, build_vocab, marker_setup, tiny_apps
 
 from droidlens.data.encode import encode_apps
 from droidlens.data.vocab import NULL_ID
@@ -18,6 +17,7 @@ from droidlens.fidelity.synthetic import (
     synthetic_test,
 )
 from droidlens.models.registry import build_model
+from tiny import MARKER_CALL, build_vocab, marker_setup, tiny_apps
 
 
 def marker_first(apps) -> list[np.ndarray]:

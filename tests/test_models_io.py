@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny import TinyTraining, tiny_apps, train_tiny
 
 from droidlens.errors import ModelError
 from droidlens.models.io import (
@@ -18,6 +17,7 @@ from droidlens.models.io import (
     load_run,
     save_run,
 )
+from tiny import TinyTraining, tiny_apps, train_tiny
 
 
 @pytest.fixture(scope="module", params=["bilstm1", "attention"])

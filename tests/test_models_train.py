@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
-from tiny import tiny_apps, train_tiny
 
 from droidlens.data.vocab import NULL_ID, PAD_ID
 from droidlens.errors import DataError
 from droidlens.models.base import SpatialDropout, compact_calls
 from droidlens.models.train import TrainConfig, train_detector
+from tiny import tiny_apps, train_tiny
 
 
 @pytest.fixture(scope="module")

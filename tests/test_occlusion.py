@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
-from tiny import MarkerDetector, marker_setup
 
 from droidlens.data.encode import nullify
 from droidlens.data.vocab import N_RESERVED, NULL_ID, PAD_ID
@@ -21,6 +20,7 @@ from droidlens.explain.options import ExplainOptions
 from droidlens.models.bilstm import BiLSTMDetector
 from droidlens.models.registry import build_model
 from droidlens.solvers import fused_lasso
+from tiny import MarkerDetector, marker_setup
 
 VOCAB_SIZE = 30
 MAX_WORDS = 3
@@ -221,7 +221,8 @@ def test_smoothing_lambda_default_and_explicit() -> None:
      ("memory_budget_mb", 0.0, "memory_budget_mb must be positive"),
      ("n_samples", 0, "n_samples must be at least 1"),
      ("assignment", "fuzzy", "assignment must be 'soft' or 'hard'"),
-     ("window", 0, "window must be at least 1"), ("fraction", 1.5, r"fraction must be in \(0, 1\]")],
+     ("window", 0, "window must be at least 1"),
+     ("fraction", 1.5, r"fraction must be in \(0, 1\]")],
 )
 def test_explain_options_rejects(field: str, value: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
-from tiny import write_tiny_data
 
 from droidlens.data.jsonl import write_jsonl
 from droidlens.data.load import load_apps
@@ -31,6 +30,7 @@ from droidlens.pipeline import (
 from droidlens.pipeline.evaluation import format_metrics
 from droidlens.pipeline.full import run_pipeline
 from droidlens.pipeline.training import summarize_settings
+from tiny import write_tiny_data
 
 SETTINGS = TrainSettings(epochs=2, batch_size=16, learning_rate=1e-2, seed=3)
 

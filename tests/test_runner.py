@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tiny import build_vocab, marker_setup, tiny_apps
 
 import droidlens.explain.occlusion  # noqa: F401  (registers the occlusion methods)
 from droidlens.data.encode import EncodedApps, encode_apps
@@ -26,6 +25,7 @@ from droidlens.explain.store import (
     write_original_json,
 )
 from droidlens.models.registry import build_model
+from tiny import build_vocab, marker_setup, tiny_apps
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tiny import build_vocab, tiny_apps
 
 from droidlens.data.encode import encode_apps
 from droidlens.explain.store import ExplanationJournal
+from tiny import build_vocab, tiny_apps
 
 TESTS_DIR = Path(__file__).resolve().parent
 N_APPS = 16

@@ -77,6 +77,8 @@ Embeddings = Annotated[str | None, typer.Option(
     help="'train' to train word2vec on the training split first, or a word2vec file (text or "
     "binary) to load. Default: random initialisation.")]
 Device = Annotated[str, typer.Option(help="auto, cpu or cuda.")]
+MaxCalls = Annotated[int, typer.Option("--max-calls", min=1,
+                                       help="Calls kept per app (the first ones).")]
 
 
 def _train_settings(**values):
@@ -94,8 +96,7 @@ def train(
     epochs: Epochs = 10,
     batch_size: BatchSize = 100,
     learning_rate: LearningRate = 1e-3,
-    max_calls: Annotated[int, typer.Option("--max-calls", min=1,
-                                           help="Calls kept per app (the first ones).")] = 2000,
+    max_calls: MaxCalls = 2000,
     max_words: Annotated[int, typer.Option("--max-words", min=1,
                                            help="Words kept per call.")] = 10,
     camel_case: Annotated[bool, typer.Option("--camel-case", help="Also split class and "
@@ -213,6 +214,7 @@ def run(
     epochs: Epochs = 10,
     batch_size: BatchSize = 100,
     learning_rate: LearningRate = 1e-3,
+    max_calls: MaxCalls = 2000,
     embeddings: Embeddings = None,
     device: Device = "cpu",
     method: MethodOption = "occlusion",
@@ -233,8 +235,8 @@ def run(
     from droidlens.pipeline.full import run_pipeline
 
     settings = _train_settings(model=model_type, epochs=epochs, batch_size=batch_size,
-                               learning_rate=learning_rate, seed=seed, embeddings=embeddings,
-                               device=device)
+                               learning_rate=learning_rate, seed=seed, max_calls=max_calls,
+                               embeddings=embeddings, device=device)
     options = explain_options(smoother=smoother, lam=lam, rank_by=rank_by, samples=samples,
                               components=components, window=window, memory_mb=memory_mb)
     print_run(run_pipeline(data, out, test_data=test_data, settings=settings, method=method,

@@ -180,8 +180,8 @@ def explain_apps(
             _check_settings(settings_path, settings)
         journal.repair(previous)
         settings_path.write_text(json.dumps(settings, indent=1), encoding="utf-8")
-        wanted = set(encoded.ids)
-        done = {row["id"]: row for row in previous if row["id"] in wanted}
+        selected_ids = set(encoded.ids)
+        done = {row["id"]: row for row in previous if row["id"] in selected_ids}
         if done:
             logger.info("resuming: %d of %d apps already explained in %s", len(done),
                         len(encoded), journal.path)

@@ -37,8 +37,8 @@ class TrainConfig:
         Adam step size.
     seed : int
         Seeds dropout and batch order. The initial weights come from the model as built, so
-        seed its construction too (as :func:`droidlens.pipeline.train_run` does); then a run on
-        the CPU with the same seed and data gives the same weights.
+        :func:`droidlens.pipeline.train_run` seeds the model's construction too. A run on the
+        CPU with the same seed and data then gives the same weights.
     """
 
     epochs: int = 10
