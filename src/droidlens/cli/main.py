@@ -279,7 +279,10 @@ def extract(
                            progress=_state["progress"])
     print_extraction(summary)
     if summary.n_failed and not summary.n_succeeded and not summary.n_skipped:
-        raise typer.Exit(1)
+        raise DroidlensError(
+            f"no file was extracted: all {summary.n_failed} failed (reasons above and in "
+            f"{summary.errors_path})"
+        )
 
 
 app.command("compare")(compare_command)

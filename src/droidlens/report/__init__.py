@@ -7,6 +7,7 @@ from droidlens.report.behaviours import (
     load_behaviour_table,
     summarize_behaviours,
 )
+from droidlens.report.fidelity_plot import plot_synthetic
 from droidlens.report.verdict import (
     TopCall,
     Verdict,
@@ -14,6 +15,7 @@ from droidlens.report.verdict import (
     describe_verdict,
     render_verdict_html,
     render_verdict_text,
+    unseen_note,
     write_verdict_html,
 )
 
@@ -26,8 +28,10 @@ __all__ = [
     "build_verdict",
     "describe_verdict",
     "load_behaviour_table",
+    "plot_synthetic",
     "render_verdict_html",
     "render_verdict_text",
     "summarize_behaviours",
+    "unseen_note",
     "write_verdict_html",
 ]
