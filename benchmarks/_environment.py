@@ -61,13 +61,14 @@ def header_lines(*, load_at_start: str) -> list[str]:
         ``uptime`` output taken before the measurements; the output at the end is added here.
     """
     return [
-        f"- machine: {cpu_model()}, `nproc` = {_command_output(['nproc'])}, RAM {memory_gib()}; "
+        f"- machine: {cpu_model()}, {_command_output(['nproc', '--all'])} cores "
+        f"(`nproc --all`), RAM {memory_gib()}; "
         "a machine shared with other developers running tests, so the load below varies "
         "during the run and the times are only indicative",
         f"- command: `{command_line()}`",
         f"- date: {_command_output(['date', '-u'])}",
-        f"- torch {torch.__version__}, {torch.get_num_threads()} threads "
-        f"(`torch.get_num_threads()`), Python {platform.python_version()}",
+        f"- torch {torch.__version__}, threads used by torch: {torch.get_num_threads()}, "
+        f"Python {platform.python_version()}",
         f"- load at start (`uptime`): {load_at_start}",
         f"- load at end (`uptime`): {load_average()}",
     ]

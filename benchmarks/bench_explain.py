@@ -14,7 +14,7 @@ the median over ``--apps`` apps of one length, after one warm-up app of 10 calls
 - synthetic test: ``synthetic_test(..., by="count")`` on ``--synthetic-apps`` apps of 500
   calls with the default grid of k and random rankings, divided by the number of apps.
 
-Run: ``OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_explain.py [--threads 2] [--quick]``
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_explain.py [--threads 1] [--quick]``
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the training seconds per epoch, validation included. Inference speed is in test 
 second of ``model.predict_proba`` on the reloaded run folder, the median of three timed passes
 after one warm-up pass.
 
-Run: ``OMP_NUM_THREADS=2 .venv/bin/python benchmarks/bench_models.py [--epochs 10]
+Run: ``OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_models.py [--threads 1] [--epochs 10]
 [--models bilstm1 attention] [--model-epochs attention=5] [--out DIR] [--append]``
 """
 
