@@ -70,8 +70,8 @@ def test_cli_evaluate(run_dir: Path, other_data: Path) -> None:
     assert result.stdout.startswith("test:\napps")
     assert str(run_dir / "metrics" / "test.json") in result.stdout
     other = invoke("evaluate", "--model", run_dir, "--test-data", other_data)
-    assert other.stdout.startswith("other:\napps              10")
-    assert (run_dir / "metrics" / "other.json").is_file()
+    assert other.stdout.startswith("test-data-other:\napps              10")
+    assert (run_dir / "metrics" / "test-data-other.json").is_file()
 
 
 def test_cli_explain_resume_restart(run_dir: Path) -> None:
@@ -116,7 +116,7 @@ def test_cli_run_with_test_data(data: Path, other_data: Path, tmp_path: Path) ->
     assert "results:" in result.stdout
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["metrics"]["n_apps"] == 10
-    assert (out / "metrics" / "other.json").is_file()
+    assert (out / "metrics" / "test-data-other.json").is_file()
     assert (out / "explanations" / "occlusion-fusedlasso.json").is_file()
     assert len(pd.read_parquet(out / "explanations" / "occlusion-fusedlasso.parquet")) == 4
 

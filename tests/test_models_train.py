@@ -78,7 +78,7 @@ def test_train_rejects_unlabelled_and_empty(apps) -> None:
     unlabelled = train.subset(range(len(train)))
     unlabelled.labels[0] = -1
     config = TrainConfig(epochs=1)
-    with pytest.raises(DataError, match="the training split holds apps without a label"):
+    with pytest.raises(DataError, match="the training split contains apps without a label"):
         train_detector(training.model, unlabelled, training.encoded["validation"],
                        config=config)
     with pytest.raises(DataError, match="the validation split is empty"):

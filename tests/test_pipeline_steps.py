@@ -100,9 +100,9 @@ def test_evaluate_run_test_split(trained) -> None:
 def test_evaluate_run_test_data(trained, tmp_path: Path) -> None:
     other = write_tiny_data(tmp_path / "other.jsonl", 12, seed=99, max_len=40)
     result = evaluate_run(trained.run_dir, test_data=other)
-    assert result.name == "other"
+    assert result.name == "test-data-other"
     assert result.metrics.n_apps == 12
-    assert result.json_path == trained.run_dir / "metrics" / "other.json"
+    assert result.json_path == trained.run_dir / "metrics" / "test-data-other.json"
 
 
 def test_format_metrics() -> None:

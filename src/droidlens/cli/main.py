@@ -60,7 +60,11 @@ def _configure(
                                         help="Print only results and errors; no progress.")]
     = False,
 ) -> None:
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    level = logging.INFO
+    if verbose:
+        level = logging.DEBUG
+    elif quiet:
+        level = logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr, force=True)
     for noisy in ("numba", "matplotlib", "gensim", "PIL"):
@@ -68,8 +72,8 @@ def _configure(
     _state["progress"] = not quiet and sys.stderr.isatty()
 
 
-ModelName = Annotated[str, typer.Option("--model-type", help="Detector: bilstm1, bilstm2, "
-                                        "bilstm3 or attention.")]
+ModelName = Annotated[str, typer.Option("--model", "--model-type", help="Detector: bilstm1, "
+                                        "bilstm2, bilstm3 or attention.")]
 Epochs = Annotated[int, typer.Option(min=1, help="Training epochs.")]
 BatchSize = Annotated[int, typer.Option("--batch-size", min=1, help="Apps per training step.")]
 LearningRate = Annotated[float, typer.Option("--learning-rate", min=0.0, help="Adam step size.")]

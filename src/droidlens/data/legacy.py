@@ -72,7 +72,8 @@ def safe_unpickle(path: str | Path) -> Any:
     except DataError:
         raise
     except Exception as error:  # a corrupt pickle raises many different types
-        raise DataError(f"{path}: cannot read the pickle ({type(error).__name__}: {error})") from None
+        reason = f"{type(error).__name__}: {error}"
+        raise DataError(f"{path}: cannot read the pickle ({reason})") from None
 
 
 def _as_calls(sequence: Any, *, where: str) -> list[str]:

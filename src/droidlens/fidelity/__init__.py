@@ -1,8 +1,12 @@
 """Fidelity tests: how faithful rankings are to the detector they explain."""
 
 from droidlens.fidelity.augmentation import augmentation_test
-from droidlens.fidelity.compare import (TEST_NAMES, CompareSettings, ComparisonResult,
-                                        compare_methods)
+from droidlens.fidelity.compare import (
+                                        TEST_NAMES,
+                                        CompareSettings,
+                                        ComparisonResult,
+                                        compare_methods,
+)
 from droidlens.fidelity.deduction import deduction_test
 from droidlens.fidelity.descriptive import descriptive_accuracy, descriptive_sparsity
 from droidlens.fidelity.efficiency import efficiency

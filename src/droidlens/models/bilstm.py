@@ -112,7 +112,8 @@ class BiLSTMDetector(Detector):
             calls = torch.as_tensor(np.asarray(tokens), dtype=torch.long, device=self.device)
             x = self.embed_calls(calls[None])[0]
             finals = []
-            for lstm, order in ((self.lstm.forward_layers[0], 1), (self.lstm.backward_layers[0], -1)):
+            directions = ((self.lstm.forward_layers[0], 1), (self.lstm.backward_layers[0], -1))
+            for lstm, order in directions:
                 projected = x @ lstm.weight_ih_l0.t() + lstm.bias_ih_l0 + lstm.bias_hh_l0
                 if order == -1:
                     projected = projected.flip(0)

@@ -56,7 +56,7 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """What training produced: the best epoch and the history of every epoch."""
+    """Result of training: the best epoch and the history of every epoch."""
 
     best_epoch: int
     best_validation_f1: float
@@ -118,13 +118,13 @@ def train_detector(
     Raises
     ------
     DataError
-        If a split is empty or holds apps without a label.
+        If a split is empty or contains apps without a label.
     """
     for name, part in (("training", train), ("validation", validation)):
         if len(part) == 0:
             raise DataError(f"the {name} split is empty; use more apps or other split fractions")
         if not np.isin(part.labels, (0, 1)).all():
-            raise DataError(f"the {name} split holds apps without a label")
+            raise DataError(f"the {name} split contains apps without a label; label every app")
 
     rng = np.random.default_rng(config.seed)
     generator_state = torch.random.get_rng_state()

@@ -66,9 +66,10 @@ def evaluate_run(run_dir: str | Path, *, data: str | Path | None = None,
                  batch_size: int = 100) -> EvaluationResult:
     """Evaluate a run folder's model on its test split or on another labelled file.
 
-    The metrics go to ``run_dir/metrics/test.*`` or ``run_dir/metrics/<file stem>.*``.
+    The metrics go to ``run_dir/metrics/test.*`` or ``run_dir/metrics/test-data-<file stem>.*``.
     """
     run = load_run(run_dir)
     encoded, _ = select_apps(run, data=data, test_data=test_data, skip_invalid=skip_invalid)
-    name = "test" if test_data is None else Path(test_data).name.split(".")[0]
+    # A separate file gets its own name, so it never overwrites the test split's metrics.
+    name = "test" if test_data is None else "test-data-" + Path(test_data).name.split(".")[0]
     return evaluate_model(run.model, encoded, name=name, run_dir=run_dir, batch_size=batch_size)

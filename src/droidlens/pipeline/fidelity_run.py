@@ -30,7 +30,8 @@ class FidelityResult:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def fidelity_run(run_dir: str | Path, *, explanations: str | Path, data: str | Path | None = None,
+def fidelity_run(run_dir: str | Path, *, explanations: str | Path | list[str | Path],
+                 data: str | Path | None = None,
                  test_data: str | Path | None = None, seed: int = 0, write_json: bool = False,
                  skip_invalid: bool = False, progress: bool = False) -> FidelityResult:
     """Measure the synthetic test for the rankings in ``explanations`` and for random rankings.
@@ -38,8 +39,9 @@ def fidelity_run(run_dir: str | Path, *, explanations: str | Path, data: str | P
     Parameters
     ----------
     run_dir : str or Path
-    explanations : str or Path
-        An explanation table (``.parquet``, or the ``.jsonl`` journal of an unfinished run).
+    explanations : str or Path, or a list of them
+        Explanation tables (``.parquet``, or the ``.jsonl`` journal of an unfinished run); each
+        gives one curve, measured on the apps of the first table.
     data, test_data : str or Path, optional
         Where the explained apps come from (see :func:`~droidlens.pipeline.select_apps`).
     seed : int, default=0
@@ -53,17 +55,30 @@ def fidelity_run(run_dir: str | Path, *, explanations: str | Path, data: str | P
         ``by_count`` and ``by_percent`` have a ``ranking`` column (the method, or ``random``).
     """
     run = load_run(run_dir)
-    frame = read_explanations(explanations)
-    rankings_by_id = explanations_from_frame(frame)
-    method = str(frame["method"].iloc[0]) if len(frame) else "explanation"
+    tables = [Path(explanations)] if isinstance(explanations, str | Path) else \
+        [Path(path) for path in explanations]
+    by_table = {}
+    for path in tables:
+        frame = read_explanations(path)
+        if frame.empty:
+            raise DataError(f"{path} contains no explanations; run `droidlens explain` first")
+        by_table[path.stem] = explanations_from_frame(frame)
+    first = next(iter(by_table.values()))
+    method = ", ".join(by_table)
     encoded, _ = select_apps(run, data=data, test_data=test_data, skip_invalid=skip_invalid)
-    rows = [i for i, app_id in enumerate(encoded.ids) if app_id in rankings_by_id]
+    rows = [i for i, app_id in enumerate(encoded.ids) if app_id in first]
     if not rows:
-        raise DataError(f"none of the apps in {explanations} is among the selected apps; pass "
+        raise DataError(f"none of the apps in {tables[0]} is among the selected apps; pass "
                         "the same --data or --test-data as when explaining")
     encoded = encoded.subset(rows)
-    rankings = {Path(explanations).stem: [rankings_by_id[i] for i in encoded.ids],
-                "random": random_rankings(encoded, seed=seed)}
+    rankings = {}
+    for name, table in by_table.items():
+        missing = [app_id for app_id in encoded.ids if app_id not in table]
+        if missing:
+            raise DataError(f"the table {name} has no ranking for app {missing[0]}; explain the "
+                            "same apps with every method")
+        rankings[name] = [table[app_id] for app_id in encoded.ids]
+    rankings["random"] = random_rankings(encoded, seed=seed)
 
     grids = {"count": count_grid(int(encoded.seq_len.max())), "percent": percent_grid()}
     curves: dict[str, list[pd.DataFrame]] = {"count": [], "percent": []}

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from droidlens.explain.options import ExplainOptions
 from droidlens.explain.runner import ExplanationTable, find_method
+from droidlens.models.base import Detector
+from droidlens.models.io import load_run
 from droidlens.pipeline.evaluation import EvaluationResult, evaluate_run
 from droidlens.pipeline.explaining import explain_run
 from droidlens.pipeline.fidelity_run import FidelityResult, fidelity_run
@@ -77,7 +79,14 @@ def run_pipeline(data: str | Path, out_dir: str | Path, *, test_data: str | Path
     explanations = explain_run(out_dir, method=method, options=options, test_data=test_data,
                                max_apps=max_apps, seed=seed, write_json=write_json,
                                skip_invalid=skip_invalid, jobs=jobs, progress=progress)
-    fidelity = fidelity_run(out_dir, explanations=explanations.path, test_data=test_data,
+    tables = [explanations.path]
+    if hasattr(training_model(out_dir), "attention_weights") and method != "attention":
+        # The attention model's own weights are a ranking too; measure it beside the method.
+        attention = explain_run(out_dir, method="attention", test_data=test_data,
+                                max_apps=max_apps, seed=seed, write_json=write_json,
+                                skip_invalid=skip_invalid, progress=progress)
+        tables.append(attention.path)
+    fidelity = fidelity_run(out_dir, explanations=tables, test_data=test_data,
                             seed=seed, write_json=write_json, skip_invalid=skip_invalid,
                             progress=progress)
     files = {"run folder": out_dir, "metrics": evaluation.json_path,
@@ -88,3 +97,8 @@ def run_pipeline(data: str | Path, out_dir: str | Path, *, test_data: str | Path
         {"metrics": evaluation.metrics.as_dict(), "best_epoch": training.result.best_epoch,
          "files": {k: str(v) for k, v in summary.files.items()}}, indent=1), encoding="utf-8")
     return summary
+
+
+def training_model(out_dir: Path) -> Detector:
+    """Return the detector saved in a run folder."""
+    return load_run(out_dir).model
