@@ -174,7 +174,8 @@ def _parse_args() -> argparse.Namespace:
                         help="apps in the synthetic test (default 20; 6 with --quick)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads(N)")
     parser.add_argument("--quick", action="store_true",
-                        help="shorter lengths and fewer synthetic-test apps, for a smoke run")
+                        help="shorter lengths and fewer synthetic-test apps, for a smoke run; the "
+                             "results file is left unchanged")
     args = parser.parse_args()
     if args.apps < 1:
         parser.error(f"--apps must be at least 1, got {args.apps}")
@@ -230,6 +231,9 @@ def main() -> None:
             *header_lines(load_at_start=load_at_start),
             f"- wall time of the whole run: {time.perf_counter() - began:.0f} s", "",
             *lines, ""]
+    if args.quick:
+        print(f"--quick: {RESULTS} left unchanged", file=sys.stderr)
+        return
     RESULTS.write_text("\n".join(text), encoding="utf-8")
     print(f"wrote {RESULTS}", file=sys.stderr)
 
