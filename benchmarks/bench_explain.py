@@ -1,7 +1,7 @@
 """Time occlusion explanations and the synthetic fidelity test per app.
 
 All models are untrained (seed 0, vocabulary of 6000 word ids, 10 word slots per call) and in
-eval mode; apps hold random real-word ids (3..5999) in 6 of the 10 word slots. Every time is
+eval mode. Apps hold random real-word ids (3..5999) in 6 of the 10 word slots. Every time is
 the median over ``--apps`` apps of one length, after one warm-up app of 10 calls per method.
 
 - occlusion fast: ``explain_occlusion`` with fused-lasso smoothing on ``bilstm1``, whose
