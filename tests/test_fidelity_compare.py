@@ -144,7 +144,7 @@ def test_compare_command_runs(tmp_path):
             "compare",
             "--model",
             str(tmp_path / "run"),
-            "--data",
+            "--test-data",
             str(tmp_path / "apps.jsonl"),
             "--methods",
             "random,gradient",

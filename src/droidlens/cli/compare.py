@@ -6,17 +6,25 @@ import logging
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 # Imported for their side effect: each registers its explanation methods.
 import droidlens.explain.baselines  # noqa: F401
 import droidlens.explain.lemna  # noqa: F401
 import droidlens.explain.occlusion  # noqa: F401
-from droidlens.data import encode_apps, load_apps
+from droidlens.cli.options import (
+    DataOption,
+    JobsOption,
+    MaxAppsOption,
+    ModelOption,
+    SamplesOption,
+    SkipInvalidOption,
+    TestDataOption,
+)
 from droidlens.explain.options import ExplainOptions
 from droidlens.fidelity.compare import TEST_NAMES, compare_methods
 from droidlens.models.io import load_run
+from droidlens.pipeline.apps import select_apps
 
 __all__ = ["compare_command"]
 
@@ -31,35 +39,33 @@ def _split_names(text: str) -> list[str]:
 
 
 def compare_command(
-    model: Annotated[Path, typer.Option("--model", help="Run folder of a trained model.")],
-    data: Annotated[Path, typer.Option("--data", help="Apps to explain (JSON Lines or pickle).")],
+    model: ModelOption,
+    data: DataOption = None,
+    test_data: TestDataOption = None,
     methods: Annotated[
         str, typer.Option(help="Comma-separated explanation methods.")
     ] = DEFAULT_METHODS,
     tests: Annotated[
         str, typer.Option(help=f"Comma-separated fidelity tests, from {', '.join(TEST_NAMES)}.")
     ] = DEFAULT_TESTS,
-    max_apps: Annotated[
-        int | None,
-        typer.Option("--max-apps", min=1, help="Explain only this many apps, drawn with --seed."),
-    ] = None,
-    samples: Annotated[
-        int, typer.Option(min=1, help="Samples per app for LIME and Kernel SHAP.")
-    ] = 500,
+    max_apps: MaxAppsOption = None,
+    samples: SamplesOption = 500,
+    jobs: JobsOption = 1,
     seed: Annotated[int, typer.Option(help="Seed of the app draw, the methods and the tests.")] = 0,
-    out: Annotated[Path, typer.Option("--out", help="Folder for tables, curves and plots.")] = Path(
-        "comparison"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for tables, curves and plots. Default: the run "
+                     "folder's comparison/."),
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    skip_invalid: SkipInvalidOption = False,
 ) -> None:
     """Compare explanation methods on one model with the fidelity tests."""
     run = load_run(model)
-    apps = load_apps(data)
-    if max_apps is not None and max_apps < len(apps):
-        rows = np.sort(np.random.default_rng(seed).choice(len(apps), max_apps, replace=False))
-        apps = [apps[row] for row in rows]
-    encoded = encode_apps(apps, run.vocab)
-    logger.info("comparing %s on %d apps from %s", methods, len(encoded), data)
+    encoded, _ = select_apps(run, data=data, test_data=test_data, max_apps=max_apps, seed=seed,
+                             skip_invalid=skip_invalid)
+    out = out if out is not None else model / "comparison"
+    logger.info("comparing %s on %d apps", methods, len(encoded))
 
     result = compare_methods(
         run.model,
@@ -70,6 +76,7 @@ def compare_command(
         out_dir=out,
         seed=seed,
         progress=progress,
+        jobs=jobs,
     )
     typer.echo(result.files["table markdown"].read_text(encoding="utf-8"))
     typer.echo(f"tables, curves and plots written to {out}")

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +15,6 @@ import droidlens.explain.baselines  # noqa: F401  (registers the baseline method
 from droidlens.data.encode import EncodedApps
 from droidlens.explain.options import ExplainOptions
 from droidlens.explain.registry import get_method
-from droidlens.explain.result import rank_relevance
 from droidlens.fidelity._compare_table import summary_table, write_table
 from droidlens.fidelity._compare_tests import (
     METRIC_GOALS,
@@ -36,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 # NOTE: without droidlens.explain.runner, apps are explained in a local loop that writes no
 # explanation rows. The runner path has not been run against the real runner yet.
-_HAS_RUNNER = importlib.util.find_spec("droidlens.explain.runner") is not None
 
 TEST_NAMES = tuple(TEST_FUNCTIONS)
 """Names of the fidelity tests that :func:`compare_methods` runs."""
@@ -78,37 +74,6 @@ def _check_names(methods: Sequence[str], tests: Sequence[str]) -> None:
         )
 
 
-def _explain_run(
-    model: Detector,
-    encoded: EncodedApps,
-    *,
-    method: str,
-    options: ExplainOptions,
-    seed: int,
-    advance: Callable[[], None],
-) -> MethodRun:
-    """Explain every app with ``method``, each explaining the class the model predicts."""
-    spec = get_method(method)
-    predicted = (model.predict_proba(encoded.tokens)[:, 1] >= 0.5).astype(int)
-    rankings, relevances, seconds = [], [], []
-    for row in range(len(encoded)):
-        start = time.perf_counter()
-        output = spec.explain(
-            model,
-            encoded.app_tokens(row),
-            target=int(predicted[row]),
-            rng=np.random.default_rng((seed, row)),
-            options=options,
-        )
-        relevance = np.asarray(output.relevance, dtype=np.float64)
-        ranking = output.ranking if output.ranking is not None else rank_relevance(relevance)
-        seconds.append(time.perf_counter() - start)
-        rankings.append(np.asarray(ranking, dtype=np.int64))
-        relevances.append(relevance)
-        advance()
-    return MethodRun(method, rankings, relevances, np.asarray(seconds, dtype=np.float64))
-
-
 def _explain_with_runner(
     model: Detector,
     encoded: EncodedApps,
@@ -116,25 +81,16 @@ def _explain_with_runner(
     method: str,
     options: ExplainOptions,
     seed: int,
-    out_path: Path,
+    out_dir: Path,
+    jobs: int,
+    advance: Callable[[int], None],
 ) -> MethodRun:
-    """Explain every app with the explanation runner and read its rows back from Parquet."""
+    """Explain every app with the explanation runner, which journals rows and resumes."""
     from droidlens.explain.runner import explain_apps
 
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    explain_apps(
-        model,
-        encoded,
-        method=method,
-        options=options,
-        out_path=out_path,
-        seed=seed,
-        resume=False,
-        progress=False,
-    )
-    rows = pd.read_parquet(out_path, columns=["id", "relevance", "ranking", "total seconds"])
-    if rows["id"].tolist() != list(encoded.ids):
-        rows = rows.set_index("id").loc[list(encoded.ids)].reset_index()
+    table = explain_apps(model, encoded, method=method, options=options, out_dir=out_dir,
+                         seed=seed, resume=True, jobs=jobs, progress=advance)
+    rows = table.frame
     return MethodRun(
         method,
         [np.asarray(ranking, dtype=np.int64) for ranking in rows["ranking"]],
@@ -175,6 +131,7 @@ def compare_methods(
     seed: int = 0,
     progress: bool = True,
     settings: CompareSettings | None = None,
+    jobs: int = 1,
 ) -> ComparisonResult:
     """Explain the apps with each method, run each fidelity test, and write table and curves.
 
@@ -194,7 +151,8 @@ def compare_methods(
     out_dir : str or Path
         Folder for ``table.parquet``, ``table.csv``, ``table.md``, ``curves.parquet`` and
         ``plots/<test>.png``; created when missing. With the explanation runner installed, the
-        explanation rows go to ``explanations/<method>-seed<seed>.parquet``.
+        explanation rows go to ``explanations/seed<seed>/<table>.parquet`` (journalled, so
+        an interrupted comparison resumes).
     seed : int, default=0
         Seed of the first explanation run (stability adds runs with ``seed + 1, ...``) and of
         the augmentation pairs.
@@ -202,6 +160,8 @@ def compare_methods(
         Show progress bars.
     settings : CompareSettings, optional
         Grids and test settings; defaults when None.
+    jobs : int, default=1
+        Worker processes that explain apps in parallel.
 
     Returns
     -------
@@ -229,26 +189,16 @@ def compare_methods(
             runs[method] = []
             for index in range(n_runs):
                 run_seed = seed + index
-                if _HAS_RUNNER:
-                    out_path = Path(out_dir) / "explanations" / f"{method}-seed{run_seed}.parquet"
-                    run = _explain_with_runner(
-                        model,
-                        encoded,
-                        method=method,
-                        options=options,
-                        seed=run_seed,
-                        out_path=out_path,
-                    )
-                    bars.advance(explaining, len(encoded))
-                else:
-                    run = _explain_run(
-                        model,
-                        encoded,
-                        method=method,
-                        options=options,
-                        seed=run_seed,
-                        advance=lambda: bars.advance(explaining),
-                    )
+                run = _explain_with_runner(
+                    model,
+                    encoded,
+                    method=method,
+                    options=options,
+                    seed=run_seed,
+                    out_dir=Path(out_dir) / "explanations" / f"seed{run_seed}",
+                    jobs=jobs,
+                    advance=lambda n=1: bars.advance(explaining, n),
+                )
                 runs[method].append(run)
             context = TestContext(model, encoded, runs[method], settings, seed)
             summaries[method] = {}
