@@ -26,8 +26,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# Benchmarks rewrite benchmarks/results/*.md; see benchmarks/README.md for each script.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_solvers.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_explain.py --threads 1
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_compare.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_lemna.py --threads 1
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/bench_models.py --threads 1
 
 clean:
 	rm -rf $(VENV) demo-run .pytest_cache
