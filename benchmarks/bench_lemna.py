@@ -156,7 +156,7 @@ def measure_stability(seq_len: int, n_apps: int) -> None:
                 tops.append(set(ranking[:10].tolist()))
                 hits.append(len(set(ranking[:5].tolist()) & set(keys.tolist())) / len(keys))
             overlaps += [len(a & b) / 10 for a, b in itertools.combinations(tops, 2)]
-        lam_text = "sqrt(n log p)" if lam is None else f"{lam:g}"
+        lam_text = "default: std(y) sqrt(log p)" if lam is None else f"{lam:g}"
         hit_text = f"{np.mean(hits):.2f}" if name == "key words" else "-"
         print(f"| {name} | {lam_text} | {np.mean(overlaps):.2f} | {hit_text} |", flush=True)
 
