@@ -198,8 +198,9 @@ def explain(
 @app.command()
 def fidelity(
     model: ModelOption,
-    explanations: Annotated[Path | None, typer.Option(
-        help="Explanation table (.parquet). Default: the model's "
+    explanations: Annotated[list[Path] | None, typer.Option(
+        help="Explanation table (.parquet); repeat the option to measure several tables in one "
+        "run (each gives a curve; the files in fidelity/ are replaced). Default: the model's "
         "explanations/occlusion-fusedlasso.parquet.")] = None,
     data: DataOption = None,
     test_data: TestDataOption = None,
@@ -210,8 +211,8 @@ def fidelity(
     """Run the synthetic test: keep each app's top-k calls, re-measure, compare with random."""
     from droidlens.pipeline.fidelity_run import fidelity_run
 
-    table = explanations or model / "explanations" / "occlusion-fusedlasso.parquet"
-    print_fidelity(fidelity_run(model, explanations=table, data=data, test_data=test_data,
+    tables = explanations or [model / "explanations" / "occlusion-fusedlasso.parquet"]
+    print_fidelity(fidelity_run(model, explanations=list(tables), data=data, test_data=test_data,
                                 seed=seed, write_json=json, skip_invalid=skip_invalid,
                                 progress=_state["progress"]))
 
