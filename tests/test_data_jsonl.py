@@ -157,6 +157,14 @@ def test_load_duplicate_ids_rejected(tmp_path: Path) -> None:
         load_apps(path)
 
 
+def test_load_duplicate_ids_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write_lines(tmp_path / "apps.jsonl", [record(sha256="x"), record(sha256="y"),
+                                                 record(sha256="x")])
+    apps = load_apps(path, skip_invalid=True)
+    assert [app.app_id for app in apps] == ["x", "y"]
+    assert "skipped a second app with id x" in caplog.text
+
+
 def test_load_no_valid_app(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "apps.jsonl", ["{broken"])
     with pytest.raises(DataError, match="no valid app found"):

@@ -209,3 +209,10 @@ def test_run_pipeline_small(data: Path, tmp_path: Path) -> None:
     assert len(summary.explanations.frame) == 3
     for path in summary.files.values():
         assert Path(path).exists(), path
+
+
+def test_fidelity_run_rejects_other_table(trained, tmp_path: Path) -> None:
+    other = tmp_path / "other.parquet"
+    pd.DataFrame({"method": ["x"], "value": [1.0]}).to_parquet(other)
+    with pytest.raises(DataError, match="not an explanation table"):
+        fidelity_run(trained.run_dir, explanations=other)

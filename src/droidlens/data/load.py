@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from droidlens.data.jsonl import read_jsonl
 from droidlens.data.legacy import read_legacy
 from droidlens.data.records import App
 from droidlens.errors import DataError
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["load_apps"]
 
@@ -44,9 +47,16 @@ def load_apps(path: str | Path, *, labels: str | Path | None = None,
     apps = read_jsonl(path, skip_invalid=skip_invalid, allow_unlabelled=allow_unlabelled)
     if not apps:
         raise DataError(f"{path}: no valid app found")
-    ids = [app.app_id for app in apps]
-    if len(set(ids)) != len(ids):
-        seen: set[str] = set()
-        duplicate = next(app_id for app_id in ids if app_id in seen or seen.add(app_id))
-        raise DataError(f"{path}: app id {duplicate} appears more than once; ids must be unique")
+    seen: set[str] = set()
+    unique: list[App] = []
+    for app in apps:
+        if app.app_id not in seen:
+            seen.add(app.app_id)
+            unique.append(app)
+        elif skip_invalid:
+            logger.warning("skipped a second app with id %s in %s", app.app_id, path)
+        else:
+            raise DataError(f"{path}: app id {app.app_id} appears more than once; ids must be "
+                            "unique (remove the copy or pass --skip-invalid to keep the first)")
+    apps = unique
     return apps

@@ -138,7 +138,17 @@ def read_explanations(path: str | Path) -> pd.DataFrame:
 
 
 def explanations_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Return each app's ranking, keyed by app id."""
+    """Return each app's ranking, keyed by app id.
+
+    Raises
+    ------
+    DataError
+        If the table has no ``id`` or ``ranking`` column, so it is not an explanation table.
+    """
+    missing = [column for column in ("id", "ranking") if column not in frame.columns]
+    if missing:
+        raise DataError(f"not an explanation table: the column(s) {', '.join(missing)} are "
+                        "missing; pass a file from the run folder's explanations/")
     return {str(app_id): np.asarray(ranking, dtype=np.int64)
             for app_id, ranking in zip(frame["id"], frame["ranking"], strict=True)}
 

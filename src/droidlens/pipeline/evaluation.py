@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +52,10 @@ def evaluate_model(model: Detector, encoded: EncodedApps, *, name: str,
         folder = Path(run_dir) / "metrics"
         folder.mkdir(parents=True, exist_ok=True)
         result.json_path = folder / f"{name}.json"
-        result.json_path.write_text(json.dumps(metrics.as_dict(), indent=1), encoding="utf-8")
+        # A rate with a zero denominator is NaN; JSON has no NaN, so it is written as null.
+        values = {key: None if isinstance(value, float) and math.isnan(value) else value
+                  for key, value in metrics.as_dict().items()}
+        result.json_path.write_text(json.dumps(values, indent=1), encoding="utf-8")
         result.csv_path = folder / f"{name}.csv"
         pd.DataFrame([metrics.as_dict()]).to_csv(result.csv_path, index=False)
         result.predictions_path = folder / f"{name}-predictions.csv"

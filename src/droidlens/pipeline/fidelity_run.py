@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from droidlens.fidelity.synthetic import random_rankings, synthetic_test
 from droidlens.models.io import load_run
 from droidlens.pipeline.apps import select_apps
 from droidlens.progress import progress_bar
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["FidelityResult", "fidelity_run", "FIDELITY_DIR"]
 
@@ -71,6 +74,7 @@ def fidelity_run(run_dir: str | Path, *, explanations: str | Path | list[str | P
         raise DataError(f"none of the apps in {tables[0]} is among the selected apps; pass "
                         "the same --data or --test-data as when explaining")
     encoded = encoded.subset(rows)
+    logger.info("measuring %d explained apps", len(encoded))
     rankings = {}
     for name, table in by_table.items():
         missing = [app_id for app_id in encoded.ids if app_id not in table]
