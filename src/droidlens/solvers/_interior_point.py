@@ -43,18 +43,22 @@ def _residual_norm(
 
 
 def _max_step(z: np.ndarray, dz: np.ndarray, mu: np.ndarray, dmu: np.ndarray, lam: float) -> float:
-    """Return the largest step in (0, 1] that keeps z inside the box and mu positive."""
+    """Return the largest step in (0, 1] that keeps z inside the box and mu positive.
+
+    Only the rows that a full step would carry past their bound are divided, so the ratios
+    are at most 1 and a near-zero delta cannot overflow.
+    """
     step = 1.0
     for values, deltas in ((mu[0], dmu[0]), (mu[1], dmu[1])):
-        falling = deltas < 0
-        if falling.any():
-            step = min(step, float(np.min(-values[falling] / deltas[falling])))
-    rising = dz > 0
-    if rising.any():
-        step = min(step, float(np.min((lam - z[rising]) / dz[rising])))
-    falling = dz < 0
-    if falling.any():
-        step = min(step, float(np.min((-lam - z[falling]) / dz[falling])))
+        blocking = deltas < -values
+        if blocking.any():
+            step = min(step, float(np.min(-values[blocking] / deltas[blocking])))
+    blocking = dz > lam - z
+    if blocking.any():
+        step = min(step, float(np.min((lam - z[blocking]) / dz[blocking])))
+    blocking = dz < -lam - z
+    if blocking.any():
+        step = min(step, float(np.min((-lam - z[blocking]) / dz[blocking])))
     return 0.99 * step
 
 
