@@ -1,4 +1,4 @@
-"""`droidlens run --model attention` end to end, with the attention ranking in the fidelity curves."""
+"""`droidlens run --model attention`, with the attention ranking in the fidelity curves."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from droidlens.cli.main import app
 from tiny import write_tiny_data
 
 
-def test_run_attention_model_measures_attention_ranking(tmp_path: Path) -> None:
+def test_run_attention_adds_attention_curve(tmp_path: Path) -> None:
     data = write_tiny_data(tmp_path / "apps.jsonl.gz", 60, seed=4, max_len=30)
     out = tmp_path / "run"
 
