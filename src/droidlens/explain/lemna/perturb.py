@@ -180,20 +180,17 @@ def largest_occlusion_position(
 ) -> tuple[int, float]:
     """Return the call whose deletion lowers the target probability most, and the seconds taken.
 
-    This runs ``seq_len`` copies of the app, one per deleted call; ties go to the earlier call.
+    It uses the occlusion outputs of :func:`~droidlens.explain.occlusion.synthetic_y` (with
+    the 1-layer BiLSTM's shared-deletion pass); ties go to the earlier call.
     """
-    seq_len = tokens.shape[0]
-    batch_size = prediction_batch_size(seq_len, tokens.shape[1], memory_budget_mb=memory_budget_mb)
-    drop = np.empty(seq_len, dtype=np.float64)
-    seconds = 0.0
+    # Imported here: the occlusion module imports the solvers, which LEMNA needs only lazily.
+    from droidlens.explain.occlusion import synthetic_y
+
+    tokens = np.asarray(tokens, dtype=np.int32)
     began = time.perf_counter()
-    original = model.predict_proba(tokens[None].astype(np.int32), batch_size=1)[0, target]
-    seconds += time.perf_counter() - began
-    for start in range(0, seq_len, batch_size):
-        stop = min(start + batch_size, seq_len)
-        batch = np.repeat(tokens[None].astype(np.int32), stop - start, axis=0)
-        batch[np.arange(stop - start), np.arange(start, stop)] = NULL_ID
-        began = time.perf_counter()
-        drop[start:stop] = original - model.predict_proba(batch, batch_size=stop - start)[:, target]
-        seconds += time.perf_counter() - began
+    original = model.predict_proba(tokens[None], batch_size=1)[0, target]
+    seconds = time.perf_counter() - began
+    outputs, occlusion_seconds = synthetic_y(model, tokens, memory_budget_mb=memory_budget_mb)
+    drop = original - outputs[:, target]
+    seconds += occlusion_seconds
     return int(np.argmax(drop)), seconds
