@@ -1,4 +1,4 @@
-"""What the commands print: results and where they were written."""
+"""Printed output of the commands: results and the files they were written to."""
 
 from __future__ import annotations
 

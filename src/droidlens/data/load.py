@@ -34,7 +34,7 @@ def load_apps(path: str | Path, *, labels: str | Path | None = None,
     Raises
     ------
     DataError
-        If the file is missing, has an unknown format, or holds invalid apps.
+        If the file is missing, has an unknown format, or contains invalid apps.
     """
     path = Path(path)
     if not path.exists():

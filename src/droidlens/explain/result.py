@@ -17,7 +17,7 @@ def rank_relevance(relevance: np.ndarray) -> np.ndarray:
 
 @dataclass
 class MethodOutput:
-    """What an explanation method returns for one app.
+    """Output of an explanation method for one app.
 
     Attributes
     ----------

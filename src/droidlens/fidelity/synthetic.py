@@ -3,7 +3,7 @@
 If a ranking puts the calls the verdict depends on first, a few kept calls already restore the
 full-input scores. The curve runs over k by count of calls and by percent of each app's length.
 At ``k = seq_len`` every app is whole, so the point equals the full-input metrics; at ``k = 0``
-every app is empty, and the point shows what the model says about an app with no calls.
+every app is empty, and the point shows the model's verdict on an app with no calls.
 """
 
 from __future__ import annotations

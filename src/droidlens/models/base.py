@@ -1,4 +1,4 @@
-"""What every detector shares: call compaction, the output convention and batched prediction.
+"""The detector base: call compaction, the output convention and batched prediction.
 
 Every detector maps a batch of apps, ``tokens`` of shape ``(batch, n_positions, max_words)``,
 to logits of shape ``(batch, 2)`` ordered ``[benign, malicious]``. Before any layer runs, the

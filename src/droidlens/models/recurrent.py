@@ -2,10 +2,10 @@
 
 Each direction is its own single-layer ``nn.LSTM``. The backward direction reads every sequence
 reversed within its own length, so steps after a sequence's end never reach a real step's
-state: the outputs at real steps and the final states equal those of packed sequences. On the
-CPU, PyTorch 2.13's backward pass through a packed LSTM of uneven lengths ran about 180 times
-slower than through a padded one (224 s against 1.2 s for 100 sequences of 1,864 to 2,000
-steps; ``benchmarks/bench_training.py``), which is why packing is avoided.
+state: the outputs at real steps and the final states equal those of packed sequences. Packing is
+avoided for speed. On the CPU, PyTorch 2.13's backward pass through a packed LSTM of uneven
+lengths took 224 s for 100 sequences of 1,864 to 2,000 steps, against 1.2 s padded (one
+measurement on a loaded 2-core machine, not a recorded benchmark).
 """
 
 from __future__ import annotations

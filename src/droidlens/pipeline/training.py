@@ -51,7 +51,7 @@ class TrainSettings:
 
 @dataclass
 class TrainSummary:
-    """Where a training run wrote its results, and the test-split scores."""
+    """Result of a training run: its folder, the training history and the test-split scores."""
 
     run_dir: Path
     result: TrainResult
