@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose
 
 from droidlens.solvers import smooth, trend_filter
 from droidlens.solvers._operators import difference_matrix
+from droidlens.solvers._signals import synthetic_y_column
 
 SIGNALS = ("step", "ramp", "spikes", "occlusion", "noise")
 ORDERS = (1, 2, 3)
@@ -140,11 +141,51 @@ def test_trend_filter_order3_matches_genlasso(genlasso_dir, signal: str) -> None
         assert_allclose(coef, reference[column].to_numpy(), rtol=0, atol=1e-6, err_msg=column)
 
 
+@pytest.mark.parametrize("order", [2, 3])
+@pytest.mark.parametrize("seed", [0, 3])
+def test_trend_filter_synthetic_y_column_exact_within_budget(order: int, seed: int) -> None:
+    # On these columns the knot polish used to walk through 1,000 to 1,600 single-row
+    # corrections (seconds per column); the round budget and the tightest gap tier bound
+    # the work, and the result must still be the exact optimum.
+    y = synthetic_y_column(seed)
+    lam = 0.01 * float(np.ptp(y))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = trend_filter(y, lam=lam, order=order)
+
+    assert result.n_iter < 600
+    assert _kkt_error(y, result, order) < 1e-8
+    assert abs(result.duality_gap) < 1e-12 * float(y @ y)
+
+
+def test_trend_filter_without_polish_returns_certified_interior_point(monkeypatch) -> None:
+    # With no polish rounds allowed the result is the interior-point point at the tightest
+    # gap tier: no warning, and within sqrt(2 * gap) of the exact fit.
+    import droidlens.solvers.trend as trend_module
+
+    y = synthetic_y_column(1, n=600)
+    lam = 0.01 * float(np.ptp(y))
+    exact = trend_filter(y, lam=lam, order=2)
+    no_rounds = tuple(tier._replace(rounds_per_knot=0.0) for tier in trend_module._GAP_TIERS)
+    monkeypatch.setattr(trend_module, "_ROUNDS_FIXED", 0)
+    monkeypatch.setattr(trend_module, "_GAP_TIERS", no_rounds)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        approximate = trend_filter(y, lam=lam, order=2)
+
+    bound = float(np.sqrt(2 * max(approximate.duality_gap, 0.0)))
+    assert 0 < approximate.duality_gap < 1e-12 * float(y @ y)
+    assert np.linalg.norm(approximate.coef - exact.coef) <= bound + 1e-14
+    assert approximate.objective >= exact.objective - 1e-15
+
+
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_trend_filter_flat_signal_with_jumps(order: int) -> None:
     # A probability column: flat near 0.99 with 1e-5 noise and a few 1e-3 jumps, with lam at
-    # 1% of the range. NOTE: this signal also converges without the active-set polish, so it
-    # guards the KKT contract but does not reproduce the many-near-knot failure.
+    # 1% of the range. The polish finds its knots at once; the many-near-knot case is
+    # test_trend_filter_synthetic_y_column_exact_within_budget.
     rng = np.random.default_rng(7)
     y = np.full(600, 0.99) + 1e-5 * rng.standard_normal(600)
     for start in (100, 250, 420):

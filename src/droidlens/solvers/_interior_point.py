@@ -23,7 +23,10 @@ _BARRIER_GROWTH = 2.0
 
 @dataclass(frozen=True)
 class DualSolution:
-    """Strictly feasible dual point from the interior-point method."""
+    """Strictly feasible dual point from the interior-point method.
+
+    ``barrier`` is the last barrier parameter, kept so that a later call can continue.
+    """
 
     z: np.ndarray
     mu_upper: np.ndarray
@@ -31,6 +34,7 @@ class DualSolution:
     gap: float
     n_iter: int
     converged: bool
+    barrier: float = 1.0
 
 
 def _residual_norm(
@@ -42,7 +46,13 @@ def _residual_norm(
     return float(np.sqrt(dual @ dual + centre_upper @ centre_upper + centre_lower @ centre_lower))
 
 
-def _max_step(z: np.ndarray, dz: np.ndarray, mu: np.ndarray, dmu: np.ndarray, lam: float) -> float:
+def _max_step(
+    z: np.ndarray,
+    dz: np.ndarray,
+    mu: tuple[np.ndarray, np.ndarray],
+    dmu: tuple[np.ndarray, np.ndarray],
+    lam: float,
+) -> float:
     """Return the largest step in (0, 1] that keeps z inside the box and mu positive.
 
     Only the rows that a full step would carry past their bound are divided, so the ratios
@@ -70,24 +80,27 @@ def solve_dual_interior_point(
     *,
     tol: float,
     max_iter: int,
+    start: DualSolution | None = None,
 ) -> DualSolution:
     """Solve the dual box QP to a duality gap of ``tol`` (absolute) or stop at ``max_iter``.
 
-    ``gram`` is ``D D^T`` in upper banded storage (see ``_banded.gram_banded``).
+    ``gram`` is ``D D^T`` in upper banded storage (see ``_banded.gram_banded``). ``start``
+    continues from an earlier solution of the same problem, for example to reach a tighter
+    gap; ``n_iter`` of the result then counts only the new iterations.
     """
     m = difference.shape[0]
     width = gram.shape[0] - 1
-    z = np.zeros(m)
-    mu_upper = np.ones(m)
-    mu_lower = np.ones(m)
-    t = 1.0
+    if start is None:
+        z, mu_upper, mu_lower, t = np.zeros(m), np.ones(m), np.ones(m), 1.0
+    else:
+        z, mu_upper, mu_lower, t = start.z, start.mu_upper, start.mu_lower, start.barrier
     gap = np.inf
     for iteration in range(1, max_iter + 1):
         # Duality gap of the primal point b = y - D^T z and the dual point z.
         db = difference @ (y - difference.T @ z)
         gap = float(lam * np.abs(db).sum() - z @ db)
         if gap <= tol:
-            return DualSolution(z, mu_upper, mu_lower, gap, iteration - 1, converged=True)
+            return DualSolution(z, mu_upper, mu_lower, gap, iteration - 1, True, t)
 
         # Newton direction of the perturbed KKT conditions at barrier parameter t.
         slack_upper = lam - z
@@ -115,6 +128,6 @@ def solve_dual_interior_point(
             step *= _STEP_SHRINK
             if step < 1e-12:
                 # Rounding stalls the method before the gap reaches tol; keep the last point.
-                return DualSolution(z, mu_upper, mu_lower, gap, iteration, converged=False)
+                return DualSolution(z, mu_upper, mu_lower, gap, iteration, False, t)
         z, mu_upper, mu_lower = z_new, mu_upper_new, mu_lower_new
-    return DualSolution(z, mu_upper, mu_lower, gap, max_iter, converged=False)
+    return DualSolution(z, mu_upper, mu_lower, gap, max_iter, False, t)
