@@ -33,7 +33,7 @@ class _GapTier(NamedTuple):
 # per starting knot. At 1e-10 the complementarity indicator is right for well-posed signals
 # and needs at most about 0.4 rounds per knot on the genlasso reference signals. Nearly
 # degenerate signals, such as flat synthetic-y columns at a small lam, need the tightest
-# gap; the small budgets of the first tiers keep them from spending long there.
+# gap. The small budgets of the first tiers keep them from spending long there.
 _GAP_TIERS = (
     _GapTier(1e-10, 1, 0.5),
     _GapTier(1e-12, 1, 0.5),
@@ -49,7 +49,7 @@ class _DualResult:
     """Dual point of the standardised problem and how it was certified.
 
     ``polished`` is True when the knot polish satisfied the KKT conditions to ``tol``;
-    otherwise ``gap_reached`` tells whether the interior-point method reached its tightest
+    otherwise ``gap_reached`` is True when the interior-point method reached its tightest
     duality gap.
     """
 
@@ -159,7 +159,7 @@ def trend_filter(
 
     On nearly degenerate signals (a flat synthetic-y column with a few jumps, at a small
     lam) some knots change ``D b`` by about 1e-10 of the signal's spread, and the knot set
-    cannot be told from the interior-point solution. The polish then gives up after a
+    cannot be read from the interior-point solution. The polish then gives up after a
     bounded number of corrections and the result is the interior-point solution at a
     duality gap of 1e-14 times ``1/2 ||y_std||^2``. The gap bounds the distance to the
     optimum: ``||b - b*||_2 <= sqrt(2 * duality_gap)``, and ``duality_gap`` reports it.
