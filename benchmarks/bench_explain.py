@@ -53,8 +53,9 @@ SYNTHETIC_LENGTH = 500
 def random_app(seq_len: int, rng: np.random.Generator) -> np.ndarray:
     """Return ``(seq_len, MAX_WORDS)`` tokens with random real words in the first slots."""
     tokens = np.zeros((seq_len, MAX_WORDS), dtype=np.int32)
-    tokens[:, :FILLED_SLOTS] = rng.integers(FIRST_REAL_WORD, VOCAB_SIZE,
-                                            size=(seq_len, FILLED_SLOTS))
+    tokens[:, :FILLED_SLOTS] = rng.integers(
+        FIRST_REAL_WORD, VOCAB_SIZE, size=(seq_len, FILLED_SLOTS)
+    )
     return tokens
 
 
@@ -65,8 +66,9 @@ def untrained(name: str) -> Detector:
         return build_model(name, vocab_size=VOCAB_SIZE, max_words=MAX_WORDS).eval()
 
 
-def timed_outputs(explain: Callable[[np.ndarray], object],
-                  apps: list[np.ndarray]) -> tuple[float, list[object]]:
+def timed_outputs(
+    explain: Callable[[np.ndarray], object], apps: list[np.ndarray]
+) -> tuple[float, list[object]]:
     """Return the median seconds of ``explain`` over ``apps`` and its outputs.
 
     A 10-call piece of the first app runs first, untimed, so one-time setup (compilation,
@@ -81,8 +83,7 @@ def timed_outputs(explain: Callable[[np.ndarray], object],
     return statistics.median(seconds), outputs
 
 
-def generic_synthetic_y(model: Detector, tokens: np.ndarray,
-                        options: ExplainOptions) -> np.ndarray:
+def generic_synthetic_y(model: Detector, tokens: np.ndarray, options: ExplainOptions) -> np.ndarray:
     """Run ``synthetic_y`` with the model's shared-deletion shortcut switched off."""
     model.occlusion_outputs = lambda tokens: None  # an instance attribute hides the method
     try:
@@ -135,7 +136,8 @@ def other_model_rows(n_apps: int, options: ExplainOptions) -> list[str]:
         times = [
             timed_outputs(
                 lambda tokens, model=model: explain_occlusion(
-                    model, tokens, target=1, rng=rng, options=options),
+                    model, tokens, target=1, rng=rng, options=options
+                ),
                 apps,
             )[0]
             for model in models.values()
@@ -166,16 +168,27 @@ def synthetic_seconds_per_app(n_apps: int) -> tuple[float, int]:
 
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--lengths", type=int, nargs="+", default=None,
-                        help="app lengths for bilstm1 (default 100 500 2000; 100 500 with "
-                             "--quick)")
+    parser.add_argument(
+        "--lengths",
+        type=int,
+        nargs="+",
+        default=None,
+        help="app lengths for bilstm1 (default 100 500 2000; 100 500 with --quick)",
+    )
     parser.add_argument("--apps", type=int, default=3, help="apps per length (median over them)")
-    parser.add_argument("--synthetic-apps", type=int, default=None,
-                        help="apps in the synthetic test (default 20; 6 with --quick)")
+    parser.add_argument(
+        "--synthetic-apps",
+        type=int,
+        default=None,
+        help="apps in the synthetic test (default 20; 6 with --quick)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads(N)")
-    parser.add_argument("--quick", action="store_true",
-                        help="shorter lengths and fewer synthetic-test apps, for a smoke run; the "
-                             "results file is left unchanged")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="shorter lengths and fewer synthetic-test apps, for a smoke run; the "
+        "results file is left unchanged",
+    )
     args = parser.parse_args()
     if args.apps < 1:
         parser.error(f"--apps must be at least 1, got {args.apps}")
@@ -227,10 +240,15 @@ def main() -> None:
     print(*synthetic, sep="\n", flush=True)
     lines += synthetic
 
-    text = ["# Explanation and synthetic-test time per app", "",
-            *header_lines(load_at_start=load_at_start),
-            f"- wall time of the whole run: {time.perf_counter() - began:.0f} s", "",
-            *lines, ""]
+    text = [
+        "# Explanation and synthetic-test time per app",
+        "",
+        *header_lines(load_at_start=load_at_start),
+        f"- wall time of the whole run: {time.perf_counter() - began:.0f} s",
+        "",
+        *lines,
+        "",
+    ]
     if args.quick:
         print(f"--quick: {RESULTS} left unchanged", file=sys.stderr)
         return

@@ -124,17 +124,33 @@ def _parse_model_epochs(pairs: list[str]) -> dict[str, int]:
 
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="labelled apps, JSON Lines (default: the shared Android data set)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="labelled apps, JSON Lines (default: the shared Android data set)",
+    )
     parser.add_argument("--epochs", type=int, default=10, help="training epochs per model")
-    parser.add_argument("--model-epochs", nargs="*", default=[], metavar="NAME=EPOCHS",
-                        help="epochs for single models instead of --epochs, e.g. attention=5")
+    parser.add_argument(
+        "--model-epochs",
+        nargs="*",
+        default=[],
+        metavar="NAME=EPOCHS",
+        help="epochs for single models instead of --epochs, e.g. attention=5",
+    )
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for the run folders (default: a temporary folder)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the run folders (default: a temporary folder)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads(N)")
-    parser.add_argument("--append", action="store_true",
-                        help="add this table to results/models.md instead of replacing it")
+    parser.add_argument(
+        "--append",
+        action="store_true",
+        help="add this table to results/models.md instead of replacing it",
+    )
     return parser.parse_args()
 
 
@@ -155,16 +171,21 @@ def main() -> None:
     args = _parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     if not args.data.is_file():
-        print(f"skipped: the data file {args.data} is not there; pass --data with a labelled "
-              "JSON Lines file of apps")
+        print(
+            f"skipped: the data file {args.data} is not there; pass --data with a labelled "
+            "JSON Lines file of apps"
+        )
         return
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     model_epochs = _parse_model_epochs(args.model_epochs)
     load_at_start = load_average()
 
-    earlier = RESULTS.read_text(encoding="utf-8") + "\n" if args.append and RESULTS.is_file() \
+    earlier = (
+        RESULTS.read_text(encoding="utf-8") + "\n"
+        if args.append and RESULTS.is_file()
         else "# Detectors trained on the same split\n\n"
+    )
     rows: list[ModelRow] = []
     with tempfile.TemporaryDirectory(prefix="bench_models_") as scratch:
         out_dir = args.out or Path(scratch)

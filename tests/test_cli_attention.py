@@ -16,8 +16,22 @@ def test_run_attention_adds_attention_curve(tmp_path: Path) -> None:
     data = write_tiny_data(tmp_path / "apps.jsonl.gz", 60, seed=4, max_len=30)
     out = tmp_path / "run"
 
-    result = CliRunner().invoke(app, ["run", "--data", str(data), "--out", str(out), "--model",
-                                      "attention", "--epochs", "1", "--batch-size", "16"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--model",
+            "attention",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+        ],
+    )
 
     assert result.exit_code == 0, (result.output, result.exception)
     assert (out / "explanations" / "occlusion-fusedlasso.parquet").is_file()

@@ -12,8 +12,7 @@ from typer.testing import CliRunner, Result
 from droidlens.cli.main import app
 from tiny import write_tiny_data
 
-TRAIN_OPTIONS = ["--epochs", "2", "--batch-size", "16", "--learning-rate", "0.01", "--seed",
-                 "3"]
+TRAIN_OPTIONS = ["--epochs", "2", "--batch-size", "16", "--learning-rate", "0.01", "--seed", "3"]
 
 
 def invoke(*args: str | Path) -> Result:
@@ -24,14 +23,14 @@ def invoke(*args: str | Path) -> Result:
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_data(tmp_path_factory.mktemp("data") / "apps.jsonl.gz", 80, seed=21,
-                           max_len=50)
+    return write_tiny_data(
+        tmp_path_factory.mktemp("data") / "apps.jsonl.gz", 80, seed=21, max_len=50
+    )
 
 
 @pytest.fixture(scope="module")
 def other_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_data(tmp_path_factory.mktemp("data") / "other.jsonl", 10, seed=22,
-                           max_len=40)
+    return write_tiny_data(tmp_path_factory.mktemp("data") / "other.jsonl", 10, seed=22, max_len=40)
 
 
 @pytest.fixture(scope="module")
@@ -45,21 +44,43 @@ def run_dir(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_train_files(run_dir: Path) -> None:
-    for name in ("config.json", "model.safetensors", "vocab.json", "split.json",
-                 "history.csv", "metrics/test.json"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "vocab.json",
+        "split.json",
+        "history.csv",
+        "metrics/test.json",
+    ):
         assert (run_dir / name).is_file(), name
 
 
 def test_cli_train_summary_no_training(data: Path, tmp_path: Path) -> None:
-    result = invoke("train", "--data", data, "--out", tmp_path / "run", "--summary",
-                    "--max-calls", "50")
+    result = invoke(
+        "train", "--data", data, "--out", tmp_path / "run", "--summary", "--max-calls", "50"
+    )
     assert "embedding" in result.stdout.lower()
     assert not (tmp_path / "run").exists()
 
 
 def test_cli_train_options_recorded(data: Path, tmp_path: Path) -> None:
-    invoke("--quiet", "train", "--data", data, "--out", tmp_path / "run", "--epochs", "1",
-           "--max-words", "4", "--max-calls", "30", "--camel-case", "--model-type", "bilstm2")
+    invoke(
+        "--quiet",
+        "train",
+        "--data",
+        data,
+        "--out",
+        tmp_path / "run",
+        "--epochs",
+        "1",
+        "--max-words",
+        "4",
+        "--max-calls",
+        "30",
+        "--camel-case",
+        "--model-type",
+        "bilstm2",
+    )
     config = json.loads((tmp_path / "run" / "config.json").read_text(encoding="utf-8"))
     assert config["model"] == "bilstm2"
     assert config["tokenizer"] == {"max_words": 4, "max_calls": 30, "camel_case": True}
@@ -80,8 +101,16 @@ def test_cli_explain_resume_restart(run_dir: Path) -> None:
     folder = run_dir / "explanations"
     assert (folder / "occlusion-fusedlasso.parquet").is_file()
     records = json.loads((folder / "occlusion-fusedlasso.json").read_text(encoding="utf-8"))
-    assert {"seq", "X sequence len", "synthetic y", "fusedlasso coef", "fusedlasso ranking",
-            "y", "prediction time", "elapsed time"} <= set(records[0])
+    assert {
+        "seq",
+        "X sequence len",
+        "synthetic y",
+        "fusedlasso coef",
+        "fusedlasso ranking",
+        "y",
+        "prediction time",
+        "elapsed time",
+    } <= set(records[0])
     again = invoke("explain", "--model", run_dir, "--max-apps", "3")
     assert again.stdout.startswith("explained 3 apps (3 resumed from an earlier run)")
     restarted = invoke("explain", "--model", run_dir, "--max-apps", "3", "--restart")
@@ -89,8 +118,19 @@ def test_cli_explain_resume_restart(run_dir: Path) -> None:
 
 
 def test_cli_explain_smoother_and_rank_by(run_dir: Path) -> None:
-    invoke("explain", "--model", run_dir, "--max-apps", "2", "--smoother", "trend2",
-           "--rank-by", "benign", "--lam", "0.001")
+    invoke(
+        "explain",
+        "--model",
+        run_dir,
+        "--max-apps",
+        "2",
+        "--smoother",
+        "trend2",
+        "--rank-by",
+        "benign",
+        "--lam",
+        "0.001",
+    )
     frame = pd.read_parquet(run_dir / "explanations" / "occlusion-trend2-benign.parquet")
     assert "trend2 coef" in frame.columns
     assert frame["lambda"].tolist() == [0.001, 0.001]
@@ -101,8 +141,13 @@ def test_cli_fidelity(run_dir: Path) -> None:
     result = invoke("fidelity", "--model", run_dir, "--json")
     assert result.stdout.startswith("synthetic test by count (F1 %):")
     folder = run_dir / "fidelity"
-    for name in ("synthetic_count.parquet", "synthetic_percent.parquet", "synthetic.png",
-                 "synthetic_count_random.json", "synthetic_percent_occlusion-fusedlasso.json"):
+    for name in (
+        "synthetic_count.parquet",
+        "synthetic_percent.parquet",
+        "synthetic.png",
+        "synthetic_count_random.json",
+        "synthetic_percent_occlusion-fusedlasso.json",
+    ):
         assert (folder / name).is_file(), name
     curve = json.loads((folder / "synthetic_count_random.json").read_text(encoding="utf-8"))
     assert set(curve[0]) == {"k", "f1", "tpr", "fpr", "accuracy", "precision"}
@@ -110,8 +155,21 @@ def test_cli_fidelity(run_dir: Path) -> None:
 
 def test_cli_run_with_test_data(data: Path, other_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    result = invoke("--quiet", "run", "--data", data, "--out", out, "--test-data", other_data,
-                    "--epochs", "1", "--max-apps", "4", "--json")
+    result = invoke(
+        "--quiet",
+        "run",
+        "--data",
+        data,
+        "--out",
+        out,
+        "--test-data",
+        other_data,
+        "--epochs",
+        "1",
+        "--max-apps",
+        "4",
+        "--json",
+    )
     assert result.stdout.startswith("test apps:\napps              10")
     assert "results:" in result.stdout
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))

@@ -22,17 +22,18 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     data = write_tiny_data(folder / "apps.jsonl", 40, seed=5, max_len=30)
     malformed = folder / "malformed.jsonl"
     lines = data.read_text(encoding="utf-8").splitlines()
-    malformed.write_text("\n".join([lines[0], lines[1][:40], *lines[2:]]) + "\n",
-                         encoding="utf-8")
+    malformed.write_text("\n".join([lines[0], lines[1][:40], *lines[2:]]) + "\n", encoding="utf-8")
     run = folder / "run"
-    result = CliRunner().invoke(app, ["--quiet", "train", "--data", str(data), "--out",
-                                      str(run), "--epochs", "1"])
+    result = CliRunner().invoke(
+        app, ["--quiet", "train", "--data", str(data), "--out", str(run), "--epochs", "1"]
+    )
     assert result.exit_code == 0, result.output
     return {"data": data, "malformed": malformed, "run": run, "folder": folder}
 
 
-def run_main(argv: list[str], monkeypatch: pytest.MonkeyPatch,
-             capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+def run_main(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["droidlens", *argv])
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
@@ -47,33 +48,57 @@ def run_main(argv: list[str], monkeypatch: pytest.MonkeyPatch,
 
 
 ERRORS = [
-    (["train", "--data", "{folder}/missing.jsonl", "--out", "{folder}/x"],
-     r"error: data file not found: .*missing.jsonl; check the path"),
-    (["train", "--data", "{malformed}", "--out", "{folder}/x"],
-     r"error: .*malformed.jsonl:2: malformed JSON .*; fix the line or pass --skip-invalid"),
-    (["evaluate", "--model", "{folder}"],
-     r"error: .* is not a run folder: config.json is missing; pass the --out folder"),
-    (["train", "--data", "{data}", "--out", "{folder}/x", "--model-type", "gru"],
-     r"error: unknown model 'gru'; choose one of attention, bilstm1, bilstm2, bilstm3"),
-    (["explain", "--model", "{run}", "--method", "magic"],
-     r"error: unknown explanation method 'magic'; choose one of .*occlusion"),
-    (["explain", "--model", "{run}", "--smoother", "wavelet"],
-     r"error: unknown smoother 'wavelet'; choose one of fusedlasso"),
-    (["explain", "--model", "{run}", "--rank-by", "size"],
-     r"error: rank_by must be one of \('predicted', 'benign'\), got 'size'"),
-    (["run", "--data", "{data}", "--out", "{folder}/y", "--method", "magic"],
-     r"error: unknown explanation method 'magic'"),
-    (["evaluate", "--model", "{run}", "--test-data", "{malformed}"],
-     r"error: .*malformed.jsonl:2: malformed JSON"),
-    (["fidelity", "--model", "{run}", "--explanations", "{folder}/none.parquet"],
-     r"error: explanation file not found: .*none.parquet; run `droidlens explain` first"),
+    (
+        ["train", "--data", "{folder}/missing.jsonl", "--out", "{folder}/x"],
+        r"error: data file not found: .*missing.jsonl; check the path",
+    ),
+    (
+        ["train", "--data", "{malformed}", "--out", "{folder}/x"],
+        r"error: .*malformed.jsonl:2: malformed JSON .*; fix the line or pass --skip-invalid",
+    ),
+    (
+        ["evaluate", "--model", "{folder}"],
+        r"error: .* is not a run folder: config.json is missing; pass the --out folder",
+    ),
+    (
+        ["train", "--data", "{data}", "--out", "{folder}/x", "--model-type", "gru"],
+        r"error: unknown model 'gru'; choose one of attention, bilstm1, bilstm2, bilstm3",
+    ),
+    (
+        ["explain", "--model", "{run}", "--method", "magic"],
+        r"error: unknown explanation method 'magic'; choose one of .*occlusion",
+    ),
+    (
+        ["explain", "--model", "{run}", "--smoother", "wavelet"],
+        r"error: unknown smoother 'wavelet'; choose one of fusedlasso",
+    ),
+    (
+        ["explain", "--model", "{run}", "--rank-by", "size"],
+        r"error: rank_by must be one of \('predicted', 'benign'\), got 'size'",
+    ),
+    (
+        ["run", "--data", "{data}", "--out", "{folder}/y", "--method", "magic"],
+        r"error: unknown explanation method 'magic'",
+    ),
+    (
+        ["evaluate", "--model", "{run}", "--test-data", "{malformed}"],
+        r"error: .*malformed.jsonl:2: malformed JSON",
+    ),
+    (
+        ["fidelity", "--model", "{run}", "--explanations", "{folder}/none.parquet"],
+        r"error: explanation file not found: .*none.parquet; run `droidlens explain` first",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("argv", "message"), ERRORS)
-def test_cli_error_one_line(files: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
-                            capsys: pytest.CaptureFixture[str], argv: list[str],
-                            message: str) -> None:
+def test_cli_error_one_line(
+    files: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
     argv = [arg.format(**files) for arg in argv]
     code, out, err = run_main(["--quiet", *argv], monkeypatch, capsys)
     assert code == 1
@@ -83,11 +108,23 @@ def test_cli_error_one_line(files: dict[str, Path], monkeypatch: pytest.MonkeyPa
     assert re.match(message, err.strip()), err
 
 
-def test_cli_skip_invalid_continues(files: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_main(["train", "--data", str(files["malformed"]), "--out",
-                               str(files["folder"] / "skip"), "--epochs", "1",
-                               "--skip-invalid"], monkeypatch, capsys)
+def test_cli_skip_invalid_continues(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_main(
+        [
+            "train",
+            "--data",
+            str(files["malformed"]),
+            "--out",
+            str(files["folder"] / "skip"),
+            "--epochs",
+            "1",
+            "--skip-invalid",
+        ],
+        monkeypatch,
+        capsys,
+    )
     assert code == 0
     assert "skipped 1 invalid record(s)" in err
     assert "best epoch" in out
@@ -98,8 +135,13 @@ def test_cli_entry_point_error(files: dict[str, Path]) -> None:
     if not script.is_file():
         pytest.skip(f"{script} is not installed")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([str(script), "evaluate", "--model", str(files["folder"])],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [str(script), "evaluate", "--model", str(files["folder"])],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: ")
     assert "is not a run folder" in result.stderr
@@ -107,6 +149,7 @@ def test_cli_entry_point_error(files: dict[str, Path]) -> None:
 
 
 def test_cli_bad_option_value_exit_2(files: dict[str, Path]) -> None:
-    result = CliRunner().invoke(app, ["train", "--data", str(files["data"]), "--out", "x",
-                                      "--epochs", "0"])
+    result = CliRunner().invoke(
+        app, ["train", "--data", str(files["data"]), "--out", "x", "--epochs", "0"]
+    )
     assert result.exit_code == 2

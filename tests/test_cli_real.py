@@ -29,9 +29,22 @@ METRICS = ("tp", "tn", "fp", "fn", "f1", "accuracy", "tpr", "fpr", "precision")
 def test_cli_run_real_apps(real_apps_path: Path, tmp_path: Path) -> None:
     """Train 3 epochs, explain 12 test apps and run the synthetic test on them."""
     out = tmp_path / "real"
-    args = ["--quiet", "run", "--data", str(real_apps_path), "--out", str(out),
-            "--epochs", "3", "--learning-rate", "3e-3", "--max-apps", str(N_EXPLAINED),
-            "--seed", str(SEED)]
+    args = [
+        "--quiet",
+        "run",
+        "--data",
+        str(real_apps_path),
+        "--out",
+        str(out),
+        "--epochs",
+        "3",
+        "--learning-rate",
+        "3e-3",
+        "--max-apps",
+        str(N_EXPLAINED),
+        "--seed",
+        str(SEED),
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, (result.output, result.exception)
 
@@ -63,10 +76,22 @@ def test_cli_run_real_apps(real_apps_path: Path, tmp_path: Path) -> None:
         last = curve[curve["k"] == int(encoded.seq_len.max())].iloc[0]
         first = curve[curve["k"] == 0].iloc[0]
         for metric in METRICS:
-            np.testing.assert_allclose(last[metric], full[metric], rtol=0, atol=0,
-                                       equal_nan=True, err_msg=f"{name} {metric}")
-            np.testing.assert_allclose(first[metric], empty[metric], rtol=0, atol=0,
-                                       equal_nan=True, err_msg=f"{name} {metric}")
+            np.testing.assert_allclose(
+                last[metric],
+                full[metric],
+                rtol=0,
+                atol=0,
+                equal_nan=True,
+                err_msg=f"{name} {metric}",
+            )
+            np.testing.assert_allclose(
+                first[metric],
+                empty[metric],
+                rtol=0,
+                atol=0,
+                equal_nan=True,
+                err_msg=f"{name} {metric}",
+            )
     hundred = by_percent[by_percent["percent k"] == 100]
     assert hundred["tp"].tolist() == [full["tp"]] * 2
     assert hundred["tn"].tolist() == [full["tn"]] * 2

@@ -16,8 +16,10 @@ B = "Lpkg/deep/B;->stop"
 
 @pytest.fixture
 def vocab() -> Vocabulary:
-    return Vocabulary(["pkg", "a", "run", "deep", "b", "stop"],
-                      tokenizer=TokenizerConfig(max_words=4, max_calls=3))
+    return Vocabulary(
+        ["pkg", "a", "run", "deep", "b", "stop"],
+        tokenizer=TokenizerConfig(max_words=4, max_calls=3),
+    )
 
 
 def test_encode_shapes_and_padding(vocab: Vocabulary) -> None:

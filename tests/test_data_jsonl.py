@@ -48,8 +48,16 @@ def test_jsonl_id_field_instead_of_sha256(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("label", "expected"),
-    [("malware", 1), ("benign", 0), (1, 1), (0, 0), ("1", 1), ("0", 0), (" Malware ", 1),
-     ("malicious", 1)],
+    [
+        ("malware", 1),
+        ("benign", 0),
+        (1, 1),
+        (0, 0),
+        ("1", 1),
+        ("0", 0),
+        (" Malware ", 1),
+        ("malicious", 1),
+    ],
 )
 def test_jsonl_label_values(tmp_path: Path, label: object, expected: int) -> None:
     path = write_lines(tmp_path / "apps.jsonl", [record(label=label)])
@@ -69,16 +77,28 @@ def test_jsonl_unlabelled_allowed_on_request(tmp_path: Path) -> None:
 
 
 INVALID_LINES = [
-    (record(label="goodware"), r"apps.jsonl:2 \(app a1\): invalid label 'goodware'; expected "
-     r"'malware', 'benign', 1 or 0; fix the line or pass --skip-invalid"),
+    (
+        record(label="goodware"),
+        r"apps.jsonl:2 \(app a1\): invalid label 'goodware'; expected "
+        r"'malware', 'benign', 1 or 0; fix the line or pass --skip-invalid",
+    ),
     (record(label=True), r"apps.jsonl:2 \(app a1\): invalid label True"),
-    ('{"sha256": "a1", "label": "malware", "calls": [', r"apps.jsonl:2: malformed JSON .*"
-     r"fix the line or pass --skip-invalid"),
+    (
+        '{"sha256": "a1", "label": "malware", "calls": [',
+        r"apps.jsonl:2: malformed JSON .*"
+        r"fix the line or pass --skip-invalid",
+    ),
     ("[1, 2]", r"apps.jsonl:2: expected a JSON object, got list"),
-    (record(calls=[]), r"apps.jsonl:2 \(app a1\): empty call list; an app needs at least one "
-     r"call"),
-    (record(calls="Ljava/lang/String;->length"), r"apps.jsonl:2 \(app a1\): 'calls' must be a "
-     r"list of strings"),
+    (
+        record(calls=[]),
+        r"apps.jsonl:2 \(app a1\): empty call list; an app needs at least one "
+        r"call",
+    ),
+    (
+        record(calls="Ljava/lang/String;->length"),
+        r"apps.jsonl:2 \(app a1\): 'calls' must be a "
+        r"list of strings",
+    ),
     (record(calls=["Ljava/lang/String;->length", 3]), r"'calls' must be a list of strings"),
     (record(calls=...), r"apps.jsonl:2 \(app a1\): 'calls' must be a list of strings"),
     (record(sha256=...), r"apps.jsonl:2: missing app id; give a 'sha256' or 'id' field"),
@@ -95,8 +115,9 @@ def test_jsonl_invalid_line_error(tmp_path: Path, line: str, message: str) -> No
 
 
 @pytest.mark.parametrize(("line", "message"), INVALID_LINES)
-def test_jsonl_skip_invalid_logs_line(tmp_path: Path, caplog: pytest.LogCaptureFixture,
-                                      line: str, message: str) -> None:
+def test_jsonl_skip_invalid_logs_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, line: str, message: str
+) -> None:
     path = write_lines(tmp_path / "apps.jsonl", [record(sha256="ok"), line])
     with caplog.at_level(logging.WARNING, logger="droidlens.data.jsonl"):
         apps = read_jsonl(path, skip_invalid=True)
@@ -104,10 +125,16 @@ def test_jsonl_skip_invalid_logs_line(tmp_path: Path, caplog: pytest.LogCaptureF
     assert "skipped 1 invalid record(s)" in caplog.text
 
 
-def test_jsonl_skip_invalid_counts_and_names_ids(tmp_path: Path,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
-    lines = [record(sha256="good1"), record(sha256="bad1", label="x"), "{not json",
-             record(sha256="bad2", calls=[]), record(sha256="good2")]
+def test_jsonl_skip_invalid_counts_and_names_ids(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lines = [
+        record(sha256="good1"),
+        record(sha256="bad1", label="x"),
+        "{not json",
+        record(sha256="bad2", calls=[]),
+        record(sha256="good2"),
+    ]
     path = write_lines(tmp_path / "apps.jsonl", lines)
     with caplog.at_level(logging.WARNING, logger="droidlens.data.jsonl"):
         apps = read_jsonl(path, skip_invalid=True)
@@ -139,8 +166,11 @@ def test_jsonl_iter_is_lazy(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["apps.jsonl", "apps.jsonl.gz"])
 def test_jsonl_write_read_round_trip(tmp_path: Path, name: str) -> None:
-    apps = [App("m", 1, CALLS, {"family": "x", "n_calls": 2}), App("b", 0, CALLS[:1]),
-            App("u", -1, CALLS[1:])]
+    apps = [
+        App("m", 1, CALLS, {"family": "x", "n_calls": 2}),
+        App("b", 0, CALLS[:1]),
+        App("u", -1, CALLS[1:]),
+    ]
     assert write_jsonl(apps, tmp_path / "sub" / name) == 3
     assert read_jsonl(tmp_path / "sub" / name, allow_unlabelled=True) == apps
 
@@ -151,15 +181,17 @@ def test_jsonl_write_gzip_by_suffix(tmp_path: Path) -> None:
 
 
 def test_load_duplicate_ids_rejected(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "apps.jsonl", [record(sha256="x"), record(sha256="y"),
-                                                 record(sha256="x")])
+    path = write_lines(
+        tmp_path / "apps.jsonl", [record(sha256="x"), record(sha256="y"), record(sha256="x")]
+    )
     with pytest.raises(DataError, match="app id x appears more than once; ids must be unique"):
         load_apps(path)
 
 
 def test_load_duplicate_ids_skipped(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    path = write_lines(tmp_path / "apps.jsonl", [record(sha256="x"), record(sha256="y"),
-                                                 record(sha256="x")])
+    path = write_lines(
+        tmp_path / "apps.jsonl", [record(sha256="x"), record(sha256="y"), record(sha256="x")]
+    )
     apps = load_apps(path, skip_invalid=True)
     assert [app.app_id for app in apps] == ["x", "y"]
     assert "skipped a second app with id x" in caplog.text

@@ -18,8 +18,9 @@ SMS = "Landroid/telephony/SmsManager;->sendTextMessage"
 LENGTH = "Ljava/lang/String;->length"
 
 
-def write_pair(folder: Path, sequences: object, labels: list[str], *,
-               protocol: int = pickle.DEFAULT_PROTOCOL) -> tuple[Path, Path]:
+def write_pair(
+    folder: Path, sequences: object, labels: list[str], *, protocol: int = pickle.DEFAULT_PROTOCOL
+) -> tuple[Path, Path]:
     sequence_path = folder / "apps.sequence.pkl"
     sequence_path.write_bytes(pickle.dumps(sequences, protocol=protocol))
     label_path = folder / "apps.label"
@@ -46,7 +47,9 @@ def test_legacy_lists_of_calls(tmp_path: Path) -> None:
     paths = write_pair(tmp_path, [[SMS, LENGTH], [LENGTH]], ["1", "0"])
     apps = read_legacy(*paths)
     assert [(app.app_id, app.label, app.calls) for app in apps] == [
-        ("apps.sequence.pkl:0", 1, [SMS, LENGTH]), ("apps.sequence.pkl:1", 0, [LENGTH])]
+        ("apps.sequence.pkl:0", 1, [SMS, LENGTH]),
+        ("apps.sequence.pkl:1", 0, [LENGTH]),
+    ]
 
 
 @pytest.mark.parametrize("protocol", [2, 4, 5])
@@ -61,8 +64,9 @@ def test_legacy_numpy_arrays(tmp_path: Path, protocol: int) -> None:
 @pytest.mark.parametrize("protocol", [2, 4, 5])
 def test_legacy_numeric_array_unpickles(tmp_path: Path, protocol: int) -> None:
     path = tmp_path / "numbers.pkl"
-    path.write_bytes(pickle.dumps({"labels": np.array([1, 0, 1]), "x": (1.5, "a")},
-                                  protocol=protocol))
+    path.write_bytes(
+        pickle.dumps({"labels": np.array([1, 0, 1]), "x": (1.5, "a")}, protocol=protocol)
+    )
     loaded = safe_unpickle(path)
     np.testing.assert_array_equal(loaded["labels"], [1, 0, 1])
     assert loaded["x"] == (1.5, "a")
@@ -77,8 +81,11 @@ def test_legacy_string_sequences_split_on_space(tmp_path: Path) -> None:
 def test_legacy_reduce_payload_rejected_not_run(tmp_path: Path, protocol: int) -> None:
     marker = tmp_path / "was-executed"
     paths = write_pair(tmp_path, [[SMS], _WritesMarker(marker)], ["1", "0"], protocol=protocol)
-    with pytest.raises(DataError, match=r"references (posix|os|nt)\.system, which is not "
-                       r"allowed.*Convert the file to JSON Lines instead"):
+    with pytest.raises(
+        DataError,
+        match=r"references (posix|os|nt)\.system, which is not "
+        r"allowed.*Convert the file to JSON Lines instead",
+    ):
         read_legacy(*paths)
     assert not marker.exists()
 
@@ -90,8 +97,12 @@ def test_legacy_custom_class_rejected(tmp_path: Path) -> None:
 
 
 LEGACY_ERRORS = [
-    ([[SMS], [LENGTH]], ["1"], r"apps.label has 1 labels but .*apps.sequence.pkl has 2 "
-     r"sequences; they must pair up line by line"),
+    (
+        [[SMS], [LENGTH]],
+        ["1"],
+        r"apps.label has 1 labels but .*apps.sequence.pkl has 2 "
+        r"sequences; they must pair up line by line",
+    ),
     ([[SMS], []], ["1", "0"], r"apps.sequence.pkl app 1: empty call sequence"),
     ([[SMS], [LENGTH]], ["1", "maybe"], r"apps.label:2: invalid label 'maybe'"),
     ([[SMS], 5], ["1", "0"], r"apps.sequence.pkl app 1: expected a list of calls, got int"),
@@ -101,8 +112,9 @@ LEGACY_ERRORS = [
 
 
 @pytest.mark.parametrize(("sequences", "labels", "message"), LEGACY_ERRORS)
-def test_legacy_invalid_input(tmp_path: Path, sequences: object, labels: list[str],
-                              message: str) -> None:
+def test_legacy_invalid_input(
+    tmp_path: Path, sequences: object, labels: list[str], message: str
+) -> None:
     with pytest.raises(DataError, match=message):
         read_legacy(*write_pair(tmp_path, sequences, labels))
 

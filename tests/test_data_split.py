@@ -53,14 +53,16 @@ def test_split_select_order_and_missing() -> None:
     apps = make_apps(10, 10)
     split = stratified_split(apps, seed=0)
     assert [app.app_id for app in split.select(apps, "test")] == split.test
-    with pytest.raises(DataError, match=r"2 app\(s\) of the train split are not in the data, "
-                       r"e\.g\. .*; use the data file the split was made from"):
+    with pytest.raises(
+        DataError,
+        match=r"2 app\(s\) of the train split are not in the data, "
+        r"e\.g\. .*; use the data file the split was made from",
+    ):
         split.select([app for app in apps if app.app_id not in split.train[:2]], "train")
 
 
 def test_split_select_unknown_part() -> None:
-    with pytest.raises(ValueError, match="part must be 'train', 'validation' or 'test', got "
-                       "'dev'"):
+    with pytest.raises(ValueError, match="part must be 'train', 'validation' or 'test', got 'dev'"):
         Split([], [], []).select([], "dev")
 
 

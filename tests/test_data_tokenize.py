@@ -14,21 +14,36 @@ CAMEL = TokenizerConfig(camel_case=True)
 @pytest.mark.parametrize(
     ("call", "config", "expected"),
     [
-        ("Landroid/telephony/SmsManager;->sendTextMessage", PLAIN,
-         ["android", "telephony", "smsmanager", "sendtextmessage"]),
-        ("Landroid/telephony/SmsManager;->sendTextMessage", CAMEL,
-         ["android", "telephony", "sms", "manager", "send", "text", "message"]),
-        ("Landroid/telephony/TelephonyManager;->getDeviceID", CAMEL,
-         ["android", "telephony", "telephony", "manager", "get", "device", "id"]),
-        ("Landroid/app/Notification$Builder;->build", PLAIN,
-         ["android", "app", "notification", "builder", "build"]),
+        (
+            "Landroid/telephony/SmsManager;->sendTextMessage",
+            PLAIN,
+            ["android", "telephony", "smsmanager", "sendtextmessage"],
+        ),
+        (
+            "Landroid/telephony/SmsManager;->sendTextMessage",
+            CAMEL,
+            ["android", "telephony", "sms", "manager", "send", "text", "message"],
+        ),
+        (
+            "Landroid/telephony/TelephonyManager;->getDeviceID",
+            CAMEL,
+            ["android", "telephony", "telephony", "manager", "get", "device", "id"],
+        ),
+        (
+            "Landroid/app/Notification$Builder;->build",
+            PLAIN,
+            ["android", "app", "notification", "builder", "build"],
+        ),
         ("Lcom/example/Main$1;->run", PLAIN, ["com", "example", "main", "1", "run"]),
         ("Ljava/lang/Object;-><init>", PLAIN, ["java", "lang", "object", "<init>"]),
         ("Ljava/lang/Object;-><init>", CAMEL, ["java", "lang", "object", "<init>"]),
         ("Ljava/io/File;", PLAIN, ["java", "io", "file"]),
         ("  Landroid/util/Log;->d  ", PLAIN, ["android", "util", "log", "d"]),
-        ("Lorg/apache/http/HttpEntity2;->get_Content", CAMEL,
-         ["org", "apache", "http", "http", "entity", "2", "get", "content"]),
+        (
+            "Lorg/apache/http/HttpEntity2;->get_Content",
+            CAMEL,
+            ["org", "apache", "http", "http", "entity", "2", "get", "content"],
+        ),
     ],
 )
 def test_split_call_words(call: str, config: TokenizerConfig, expected: list[str]) -> None:
@@ -60,13 +75,17 @@ def test_call_class_and_method() -> None:
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("max_words", 0), ("max_calls", -1), ("max_words", 2.5),
-                         ("max_calls", True)])
+    ("field", "value"),
+    [("max_words", 0), ("max_calls", -1), ("max_words", 2.5), ("max_calls", True)],
+)
 def test_tokenizer_config_rejects(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=f"{field} must be a positive integer"):
         TokenizerConfig(**{field: value})
 
 
 def test_tokenizer_config_to_dict() -> None:
-    assert TokenizerConfig(max_words=4).to_dict() == {"max_words": 4, "max_calls": 2000,
-                                                      "camel_case": False}
+    assert TokenizerConfig(max_words=4).to_dict() == {
+        "max_words": 4,
+        "max_calls": 2000,
+        "camel_case": False,
+    }

@@ -62,20 +62,24 @@ def test_vocab_training_split_only() -> None:
     apps = [App(f"app{i}", i % 2, [shared, f"Lcom/only{i}/Klass;->m{i}"]) for i in range(20)]
     split = stratified_split(apps, seed=1)
     train = split.select(apps, "train")
-    words = [[w for call in app.calls for w in split_call(call, config=TOKENIZER)]
-             for app in train]
+    words = [[w for call in app.calls for w in split_call(call, config=TOKENIZER)] for app in train]
     vocab = Vocabulary.build(words, tokenizer=TOKENIZER)
     test_app = split.select(apps, "test")[0]
     encoded = encode_apps([test_app], vocab)
     # The shared call is known; the test app's own call has its own package and method words.
     assert (encoded.tokens[0, 0] >= N_RESERVED).sum() == 4
-    assert encoded.tokens[0, 1].tolist() == [vocab.word_id("com"), UNK_ID, vocab.word_id("klass"),
-                                            UNK_ID]
+    assert encoded.tokens[0, 1].tolist() == [
+        vocab.word_id("com"),
+        UNK_ID,
+        vocab.word_id("klass"),
+        UNK_ID,
+    ]
 
 
 def test_vocab_save_load_round_trip(tmp_path: Path) -> None:
-    vocab = Vocabulary.build([["b", "a", "a"]], tokenizer=TokenizerConfig(max_words=3,
-                                                                          camel_case=True))
+    vocab = Vocabulary.build(
+        [["b", "a", "a"]], tokenizer=TokenizerConfig(max_words=3, camel_case=True)
+    )
     vocab.save(tmp_path / "vocab.json")
     loaded = Vocabulary.load(tmp_path / "vocab.json")
     assert loaded.words == vocab.words
@@ -86,8 +90,11 @@ def test_vocab_save_load_round_trip(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [("{not json", "invalid vocabulary file"), ('{"words": []}', "invalid vocabulary file"),
-     ('{"tokenizer": {"colour": 1}, "words": []}', "invalid vocabulary file")],
+    [
+        ("{not json", "invalid vocabulary file"),
+        ('{"words": []}', "invalid vocabulary file"),
+        ('{"tokenizer": {"colour": 1}, "words": []}', "invalid vocabulary file"),
+    ],
 )
 def test_vocab_load_invalid(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "vocab.json"

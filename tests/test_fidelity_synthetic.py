@@ -96,8 +96,19 @@ def test_synthetic_default_grids(bilstm_setup) -> None:
     by_count = synthetic_test(model, encoded, rankings, progress=calls.append)
     assert by_count["k"].iloc[-1] == encoded.seq_len.max()
     assert len(calls) == len(by_count)
-    assert list(by_count.columns) == ["k", "f1", "tpr", "fpr", "accuracy", "precision", "tp",
-                                      "tn", "fp", "fn", "n_apps"]
+    assert list(by_count.columns) == [
+        "k",
+        "f1",
+        "tpr",
+        "fpr",
+        "accuracy",
+        "precision",
+        "tp",
+        "tn",
+        "fp",
+        "fn",
+        "n_apps",
+    ]
 
 
 def test_keep_top_k() -> None:
@@ -119,10 +130,12 @@ def test_random_rankings_seeded(bilstm_setup) -> None:
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [(lambda r: r[:-1], "one ranking per app"),
-     (lambda r: [r[0][:-1], *r[1:]], r"ranking of app marker-0 is not a permutation of 0..11"),
-     (lambda r: [np.zeros_like(r[0]), *r[1:]], "is not a permutation"),
-     (lambda r: [r[0] + 1, *r[1:]], "is not a permutation")],
+    [
+        (lambda r: r[:-1], "one ranking per app"),
+        (lambda r: [r[0][:-1], *r[1:]], r"ranking of app marker-0 is not a permutation of 0..11"),
+        (lambda r: [np.zeros_like(r[0]), *r[1:]], "is not a permutation"),
+        (lambda r: [r[0] + 1, *r[1:]], "is not a permutation"),
+    ],
 )
 def test_synthetic_invalid_rankings(change, message: str) -> None:
     model, encoded, apps = marker_setup(n_apps=4, seq_len=12)
@@ -135,9 +148,11 @@ def test_synthetic_invalid_rankings(change, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("by", "grid", "message"),
-    [("calls", None, "by must be 'count' or 'percent', got 'calls'"),
-     ("count", [0, -1], r"grid values must be non-negative with by='count', got \[0, -1\]"),
-     ("percent", [0, 101], r"grid values must be in 0\.\.100 with by='percent', got \[0, 101\]")],
+    [
+        ("calls", None, "by must be 'count' or 'percent', got 'calls'"),
+        ("count", [0, -1], r"grid values must be non-negative with by='count', got \[0, -1\]"),
+        ("percent", [0, 101], r"grid values must be in 0\.\.100 with by='percent', got \[0, 101\]"),
+    ],
 )
 def test_synthetic_invalid_options(by: str, grid, message: str) -> None:
     model, encoded, apps = marker_setup(n_apps=4, seq_len=12)

@@ -49,15 +49,28 @@ def test_binary_metrics_empty() -> None:
 def test_binary_metrics_as_dict() -> None:
     values = binary_metrics(np.array([1, 0]), np.array([1, 0])).as_dict()
     assert values["f1"] == 1.0
-    assert set(values) == {"n_apps", "tp", "tn", "fp", "fn", "accuracy", "tpr", "fpr", "f1",
-                           "precision"}
+    assert set(values) == {
+        "n_apps",
+        "tp",
+        "tn",
+        "fp",
+        "fn",
+        "accuracy",
+        "tpr",
+        "fpr",
+        "f1",
+        "precision",
+    }
 
 
 @pytest.mark.parametrize(
     ("labels", "predicted", "message"),
-    [([1, 0], [1], "1-D arrays of one shape"), ([[1, 0]], [[1, 0]], "1-D arrays"),
-     ([1, 2], [1, 0], "labels must be 0 or 1, found 2 at index 1"),
-     ([1, 0], [-1, 0], "predictions must be 0 or 1, found -1 at index 0")],
+    [
+        ([1, 0], [1], "1-D arrays of one shape"),
+        ([[1, 0]], [[1, 0]], "1-D arrays"),
+        ([1, 2], [1, 0], "labels must be 0 or 1, found 2 at index 1"),
+        ([1, 0], [-1, 0], "predictions must be 0 or 1, found -1 at index 0"),
+    ],
 )
 def test_binary_metrics_rejects(labels: list, predicted: list, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -66,8 +79,14 @@ def test_binary_metrics_rejects(labels: list, predicted: list, message: str) -> 
 
 @pytest.mark.parametrize(
     ("max_len", "expected"),
-    [(0, [0]), (3, [0, 1, 2, 3]), (10, list(range(11))), (11, [*range(11), 11]),
-     (35, [*range(11), 20, 30, 35]), (40, [*range(11), 20, 30, 40])],
+    [
+        (0, [0]),
+        (3, [0, 1, 2, 3]),
+        (10, list(range(11))),
+        (11, [*range(11), 11]),
+        (35, [*range(11), 20, 30, 35]),
+        (40, [*range(11), 20, 30, 40]),
+    ],
 )
 def test_count_grid(max_len: int, expected: list[int]) -> None:
     assert count_grid(max_len).tolist() == expected
@@ -88,8 +107,15 @@ def test_percent_grid() -> None:
 
 @pytest.mark.parametrize(
     ("percent", "expected"),
-    [(0, [0, 0, 0, 0]), (1, [1, 1, 1, 1]), (10, [1, 1, 1, 10]), (33, [1, 1, 1, 33]),
-     (50, [1, 1, 2, 50]), (99, [1, 2, 3, 99]), (100, [1, 2, 3, 100])],
+    [
+        (0, [0, 0, 0, 0]),
+        (1, [1, 1, 1, 1]),
+        (10, [1, 1, 1, 10]),
+        (33, [1, 1, 1, 33]),
+        (50, [1, 1, 2, 50]),
+        (99, [1, 2, 3, 99]),
+        (100, [1, 2, 3, 100]),
+    ],
 )
 def test_k_for_percent_rounds_up(percent: float, expected: list[int]) -> None:
     assert k_for_percent(np.array([1, 2, 3, 100]), percent).tolist() == expected

@@ -26,8 +26,13 @@ def training(request: pytest.FixtureRequest) -> TinyTraining:
 
 
 def save(training: TinyTraining, folder: Path) -> Path:
-    return save_run(folder, model=training.model, vocab=training.vocab,
-                    training={"epochs": 1}, split=training.split)
+    return save_run(
+        folder,
+        model=training.model,
+        vocab=training.vocab,
+        training={"epochs": 1},
+        split=training.split,
+    )
 
 
 def test_run_files_written(training: TinyTraining, tmp_path: Path) -> None:
@@ -44,8 +49,9 @@ def test_run_load_reproduces_predictions(training: TinyTraining, tmp_path: Path)
     folder = save(training, tmp_path / "run")
     run = load_run(folder)
     tokens = training.encoded["test"].tokens
-    np.testing.assert_array_equal(run.model.predict_proba(tokens),
-                                  training.model.predict_proba(tokens))
+    np.testing.assert_array_equal(
+        run.model.predict_proba(tokens), training.model.predict_proba(tokens)
+    )
     assert not run.model.training
     assert run.model_name == training.model.model_name
     assert run.vocab.words == training.vocab.words
@@ -60,8 +66,11 @@ def test_run_without_split(training: TinyTraining, tmp_path: Path) -> None:
 
 
 def test_run_load_not_a_run_folder(tmp_path: Path) -> None:
-    with pytest.raises(ModelError, match=r"is not a run folder: config.json is missing; pass "
-                       r"the --out folder of a `droidlens train` or `droidlens run`"):
+    with pytest.raises(
+        ModelError,
+        match=r"is not a run folder: config.json is missing; pass "
+        r"the --out folder of a `droidlens train` or `droidlens run`",
+    ):
         load_run(tmp_path)
 
 
@@ -77,8 +86,9 @@ CORRUPTIONS = [
 
 
 @pytest.mark.parametrize(("name", "content"), CORRUPTIONS)
-def test_run_load_corrupt_file(training: TinyTraining, tmp_path: Path, name: str,
-                               content: str) -> None:
+def test_run_load_corrupt_file(
+    training: TinyTraining, tmp_path: Path, name: str, content: str
+) -> None:
     folder = save(training, tmp_path / "run")
     (folder / name).write_text(content, encoding="utf-8")
     with pytest.raises(ModelError, match=r"run: cannot load the run folder \("):

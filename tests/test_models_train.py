@@ -65,8 +65,13 @@ def test_train_progress_callback(apps) -> None:
     training = train_tiny(apps, epochs=1)
     calls: list[tuple[int, int, float]] = []
     config = TrainConfig(epochs=2, batch_size=20)
-    train_detector(training.model, training.encoded["train"], training.encoded["validation"],
-                   config=config, progress=lambda e, n, loss: calls.append((e, n, loss)))
+    train_detector(
+        training.model,
+        training.encoded["train"],
+        training.encoded["validation"],
+        config=config,
+        progress=lambda e, n, loss: calls.append((e, n, loss)),
+    )
     n_train = len(training.encoded["train"])
     assert [n for e, n, _ in calls if e == 1][-1] == n_train
     assert {e for e, _, _ in calls} == {1, 2}
@@ -79,16 +84,18 @@ def test_train_rejects_unlabelled_and_empty(apps) -> None:
     unlabelled.labels[0] = -1
     config = TrainConfig(epochs=1)
     with pytest.raises(DataError, match="the training split contains apps without a label"):
-        train_detector(training.model, unlabelled, training.encoded["validation"],
-                       config=config)
+        train_detector(training.model, unlabelled, training.encoded["validation"], config=config)
     with pytest.raises(DataError, match="the validation split is empty"):
         train_detector(training.model, train, train.subset([]), config=config)
 
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("epochs", 0, "epochs must be at least 1"), ("batch_size", 0, "batch_size must be at least"),
-     ("learning_rate", 0.0, "learning_rate must be positive")],
+    [
+        ("epochs", 0, "epochs must be at least 1"),
+        ("batch_size", 0, "batch_size must be at least"),
+        ("learning_rate", 0.0, "learning_rate must be positive"),
+    ],
 )
 def test_train_config_rejects(field: str, value: float, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -96,9 +103,12 @@ def test_train_config_rejects(field: str, value: float, message: str) -> None:
 
 
 def test_compact_calls_moves_real_calls_first() -> None:
-    tokens = torch.tensor([[[5, 6], [NULL_ID, NULL_ID], [7, PAD_ID], [PAD_ID, PAD_ID]],
-                           [[NULL_ID, NULL_ID], [PAD_ID, PAD_ID], [PAD_ID, PAD_ID],
-                            [PAD_ID, PAD_ID]]])
+    tokens = torch.tensor(
+        [
+            [[5, 6], [NULL_ID, NULL_ID], [7, PAD_ID], [PAD_ID, PAD_ID]],
+            [[NULL_ID, NULL_ID], [PAD_ID, PAD_ID], [PAD_ID, PAD_ID], [PAD_ID, PAD_ID]],
+        ]
+    )
     calls, lengths = compact_calls(tokens)
     assert lengths.tolist() == [2, 0]
     assert calls.tolist() == [[[5, 6], [7, 0]], [[0, 0], [0, 0]]]
@@ -133,10 +143,12 @@ def test_predict_proba_batches_and_order(apps) -> None:
     whole = training.model.predict_proba(tokens, batch_size=100)
     assert whole.shape == (len(tokens), 2)
     assert_allclose(whole.sum(axis=1), 1.0, rtol=0, atol=1e-6)
-    one_by_one = np.concatenate([training.model.predict_proba(tokens[i : i + 1])
-                                 for i in range(len(tokens))])
-    assert_allclose(training.model.predict_proba(tokens, batch_size=3), one_by_one, rtol=0,
-                    atol=1e-6)
+    one_by_one = np.concatenate(
+        [training.model.predict_proba(tokens[i : i + 1]) for i in range(len(tokens))]
+    )
+    assert_allclose(
+        training.model.predict_proba(tokens, batch_size=3), one_by_one, rtol=0, atol=1e-6
+    )
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         training.model.predict_proba(tokens, batch_size=0)
 

@@ -46,13 +46,15 @@ def bilstm1() -> BiLSTMDetector:
 
 def predict_copies(model, tokens: np.ndarray) -> np.ndarray:
     """Predict each copy with one call nullified, one at a time, the plain way."""
-    return np.concatenate([model.predict_proba(nullify(tokens, [i])[None])
-                           for i in range(len(tokens))])
+    return np.concatenate(
+        [model.predict_proba(nullify(tokens, [i])[None]) for i in range(len(tokens))]
+    )
 
 
 @pytest.mark.parametrize("seq_len", [1, 2, 7, 50])
-def test_synthetic_y_fast_path_equals_generic(bilstm1, seq_len: int,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_synthetic_y_fast_path_equals_generic(
+    bilstm1, seq_len: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tokens = random_app(seq_len, seed=seq_len)
     fast, _ = synthetic_y(bilstm1, tokens)
     direct = bilstm1.occlusion_outputs(tokens)
@@ -67,8 +69,12 @@ def test_synthetic_y_row_i_nullifies_call_i(bilstm1) -> None:
     tokens = random_app(9, seed=3)
     synthetic, seconds = synthetic_y(bilstm1, tokens)
     assert_allclose(synthetic, predict_copies(bilstm1, tokens), rtol=0, atol=1e-6)
-    assert_allclose(synthetic[4], bilstm1.predict_proba(np.delete(tokens, 4, axis=0)[None])[0],
-                    rtol=0, atol=1e-6)
+    assert_allclose(
+        synthetic[4],
+        bilstm1.predict_proba(np.delete(tokens, 4, axis=0)[None])[0],
+        rtol=0,
+        atol=1e-6,
+    )
     assert seconds >= 0.0
 
 
@@ -128,8 +134,9 @@ def test_occlusion_fast_path_restores_training_mode(bilstm1) -> None:
 @pytest.mark.parametrize("smoother", ["fusedlasso", "trend1", "trend2", "trend3", "none"])
 def test_occlusion_ranking_is_permutation(bilstm1, smoother: str) -> None:
     tokens = random_app(30, seed=6)
-    output = explain_occlusion(bilstm1, tokens, target=1, rng=RNG,
-                               options=ExplainOptions(smoother=smoother))
+    output = explain_occlusion(
+        bilstm1, tokens, target=1, rng=RNG, options=ExplainOptions(smoother=smoother)
+    )
     assert sorted(output.ranking.tolist()) == list(range(30))
     assert output.relevance.shape == (30,)
     assert output.extras["synthetic y"].shape == (30, 2)
@@ -137,17 +144,20 @@ def test_occlusion_ranking_is_permutation(bilstm1, smoother: str) -> None:
 
 @pytest.mark.parametrize("smoother", ["fusedlasso", "trend1", "trend2", "trend3"])
 def test_occlusion_columns_named_by_smoother(bilstm1, smoother: str) -> None:
-    output = explain_occlusion(bilstm1, random_app(12), target=1, rng=RNG,
-                               options=ExplainOptions(smoother=smoother))
-    assert {"synthetic y", f"{smoother} coef", f"{smoother} ranking", "smoother",
-            "lambda"} <= set(output.extras)
+    output = explain_occlusion(
+        bilstm1, random_app(12), target=1, rng=RNG, options=ExplainOptions(smoother=smoother)
+    )
+    assert {"synthetic y", f"{smoother} coef", f"{smoother} ranking", "smoother", "lambda"} <= set(
+        output.extras
+    )
     assert output.extras["smoother"] == smoother
     np.testing.assert_array_equal(output.extras[f"{smoother} ranking"], output.ranking)
 
 
 def test_occlusion_no_smoother_columns_without_smoothing(bilstm1) -> None:
-    output = explain_occlusion_raw(bilstm1, random_app(12), target=1, rng=RNG,
-                                   options=ExplainOptions())
+    output = explain_occlusion_raw(
+        bilstm1, random_app(12), target=1, rng=RNG, options=ExplainOptions()
+    )
     assert not any(key.endswith((" coef", " ranking")) for key in output.extras)
     assert output.extras["smoother"] == "none"
 
@@ -155,8 +165,9 @@ def test_occlusion_no_smoother_columns_without_smoothing(bilstm1) -> None:
 @pytest.mark.parametrize("seq_len", [1, 2, 3])
 @pytest.mark.parametrize("smoother", ["fusedlasso", "trend1", "trend2", "trend3"])
 def test_occlusion_short_apps(bilstm1, seq_len: int, smoother: str) -> None:
-    output = explain_occlusion(bilstm1, random_app(seq_len), target=0, rng=RNG,
-                               options=ExplainOptions(smoother=smoother))
+    output = explain_occlusion(
+        bilstm1, random_app(seq_len), target=0, rng=RNG, options=ExplainOptions(smoother=smoother)
+    )
     assert sorted(output.ranking.tolist()) == list(range(seq_len))
 
 
@@ -165,8 +176,13 @@ def test_occlusion_marker_call_ranks_first() -> None:
     for row in (0, 2, 4):
         marker = next(i for i, call in enumerate(apps[row].calls) if "Payload" in call)
         for smoother in ("fusedlasso", "none"):
-            output = explain_occlusion(model, encoded.app_tokens(row), target=1, rng=RNG,
-                                       options=ExplainOptions(smoother=smoother))
+            output = explain_occlusion(
+                model,
+                encoded.app_tokens(row),
+                target=1,
+                rng=RNG,
+                options=ExplainOptions(smoother=smoother),
+            )
             assert output.ranking[0] == marker
             assert output.relevance[marker] > 0
 
@@ -174,18 +190,19 @@ def test_occlusion_marker_call_ranks_first() -> None:
 def test_occlusion_relevance_is_drop_of_target_probability() -> None:
     model, encoded, _ = marker_setup(n_apps=2, seq_len=8)
     tokens = encoded.app_tokens(0)
-    output = explain_occlusion(model, tokens, target=1, rng=RNG,
-                               options=ExplainOptions(smoother="none"))
+    output = explain_occlusion(
+        model, tokens, target=1, rng=RNG, options=ExplainOptions(smoother="none")
+    )
     full = model.predict_proba(tokens[None])[0, 1]
-    assert_allclose(output.relevance, full - output.extras["synthetic y"][:, 1], rtol=0,
-                    atol=1e-12)
+    assert_allclose(output.relevance, full - output.extras["synthetic y"][:, 1], rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("lam", [None, 0.0, 0.002, 0.05])
 def test_occlusion_rank_by_benign_original_rule(bilstm1, lam: float | None) -> None:
     tokens = random_app(40, seed=8)
-    output = explain_occlusion(bilstm1, tokens, target=1, rng=RNG,
-                               options=ExplainOptions(rank_by="benign", lam=lam))
+    output = explain_occlusion(
+        bilstm1, tokens, target=1, rng=RNG, options=ExplainOptions(rank_by="benign", lam=lam)
+    )
     benign = predict_copies(bilstm1, tokens)[:, 0]
     expected_lam = RELATIVE_LAMBDA * np.ptp(benign) if lam is None else lam
     coef = fused_lasso(benign, lam=expected_lam).coef
@@ -197,13 +214,13 @@ def test_occlusion_rank_by_benign_original_rule(bilstm1, lam: float | None) -> N
 
 def test_occlusion_explicit_lambda_flattens(bilstm1) -> None:
     tokens = random_app(20, seed=9)
-    output = explain_occlusion(bilstm1, tokens, target=1, rng=RNG,
-                               options=ExplainOptions(lam=100.0))
+    output = explain_occlusion(
+        bilstm1, tokens, target=1, rng=RNG, options=ExplainOptions(lam=100.0)
+    )
     assert output.extras["lambda"] == 100.0
     coef = output.extras["fusedlasso coef"]
     # A huge penalty fuses every call into one piece: the mean of synthetic y's column.
-    assert_allclose(coef, np.full(20, output.extras["synthetic y"][:, 1].mean()), rtol=0,
-                    atol=1e-9)
+    assert_allclose(coef, np.full(20, output.extras["synthetic y"][:, 1].mean()), rtol=0, atol=1e-9)
 
 
 def test_smoothing_lambda_default_and_explicit() -> None:
@@ -215,14 +232,20 @@ def test_smoothing_lambda_default_and_explicit() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
-    [("smoother", "wavelet", "unknown smoother 'wavelet'; choose one of fusedlasso, trend1, "
-      "trend2, trend3, none"), ("lam", -1.0, "lam must be non-negative, got -1.0"),
-     ("rank_by", "malicious", "rank_by must be one of"),
-     ("memory_budget_mb", 0.0, "memory_budget_mb must be positive"),
-     ("n_samples", 0, "n_samples must be at least 1"),
-     ("assignment", "fuzzy", "assignment must be 'soft' or 'hard'"),
-     ("window", 0, "window must be at least 1"),
-     ("fraction", 1.5, r"fraction must be in \(0, 1\]")],
+    [
+        (
+            "smoother",
+            "wavelet",
+            "unknown smoother 'wavelet'; choose one of fusedlasso, trend1, trend2, trend3, none",
+        ),
+        ("lam", -1.0, "lam must be non-negative, got -1.0"),
+        ("rank_by", "malicious", "rank_by must be one of"),
+        ("memory_budget_mb", 0.0, "memory_budget_mb must be positive"),
+        ("n_samples", 0, "n_samples must be at least 1"),
+        ("assignment", "fuzzy", "assignment must be 'soft' or 'hard'"),
+        ("window", 0, "window must be at least 1"),
+        ("fraction", 1.5, r"fraction must be in \(0, 1\]"),
+    ],
 )
 def test_explain_options_rejects(field: str, value: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -231,10 +254,12 @@ def test_explain_options_rejects(field: str, value: object, message: str) -> Non
 
 def test_occlusion_deterministic(bilstm1) -> None:
     tokens = random_app(25, seed=10)
-    first = explain_occlusion(bilstm1, tokens, target=1, rng=np.random.default_rng(1),
-                              options=ExplainOptions())
-    second = explain_occlusion(bilstm1, tokens, target=1, rng=np.random.default_rng(2),
-                               options=ExplainOptions())
+    first = explain_occlusion(
+        bilstm1, tokens, target=1, rng=np.random.default_rng(1), options=ExplainOptions()
+    )
+    second = explain_occlusion(
+        bilstm1, tokens, target=1, rng=np.random.default_rng(2), options=ExplainOptions()
+    )
     np.testing.assert_array_equal(first.relevance, second.relevance)
 
 

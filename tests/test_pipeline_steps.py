@@ -37,8 +37,9 @@ SETTINGS = TrainSettings(epochs=2, batch_size=16, learning_rate=1e-2, seed=3)
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_data(tmp_path_factory.mktemp("data") / "apps.jsonl.gz", 80, seed=11,
-                           max_len=50)
+    return write_tiny_data(
+        tmp_path_factory.mktemp("data") / "apps.jsonl.gz", 80, seed=11, max_len=50
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +50,16 @@ def trained(data: Path, tmp_path_factory: pytest.TempPathFactory):
 
 def test_train_run_files(trained) -> None:
     folder = trained.run_dir
-    for name in ("config.json", "model.safetensors", "vocab.json", "split.json",
-                 "history.csv", "metrics/test.json", "metrics/test.csv",
-                 "metrics/test-predictions.csv"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "vocab.json",
+        "split.json",
+        "history.csv",
+        "metrics/test.json",
+        "metrics/test.csv",
+        "metrics/test-predictions.csv",
+    ):
         assert (folder / name).is_file(), name
     assert trained.n_apps == {"train": 64, "validation": 8, "test": 8}
     history = pd.read_csv(folder / "history.csv")
@@ -64,8 +72,12 @@ def test_train_run_files(trained) -> None:
 def test_train_run_vocab_from_training_split(trained, data: Path) -> None:
     run = load_run(trained.run_dir)
     apps = load_apps(data)
-    train_words = {word for app in run.split.select(apps, "train") for call in app.calls
-                   for word in split_call(call, config=run.vocab.tokenizer)}
+    train_words = {
+        word
+        for app in run.split.select(apps, "train")
+        for call in app.calls
+        for word in split_call(call, config=run.vocab.tokenizer)
+    }
     assert set(run.vocab.words[3:]) == train_words
 
 
@@ -93,8 +105,7 @@ def test_evaluate_run_test_split(trained) -> None:
     assert result.metrics == trained.test.metrics
     predictions = pd.read_csv(result.predictions_path)
     assert len(predictions) == 8
-    assert_allclose(predictions["p_benign"] + predictions["p_malicious"], 1.0, rtol=0,
-                    atol=1e-6)
+    assert_allclose(predictions["p_benign"] + predictions["p_malicious"], 1.0, rtol=0, atol=1e-6)
 
 
 def test_evaluate_run_test_data(trained, tmp_path: Path) -> None:
@@ -113,8 +124,9 @@ def test_format_metrics() -> None:
     assert "TP TN         1    2" in text
 
 
-@pytest.mark.parametrize(("max_apps", "expected"), [(1, 1), (3, 3), (5, 5), (7, 7), (8, 8),
-                                                    (50, 8)])
+@pytest.mark.parametrize(
+    ("max_apps", "expected"), [(1, 1), (3, 3), (5, 5), (7, 7), (8, 8), (50, 8)]
+)
 def test_select_apps_max_apps_exact(trained, max_apps: int, expected: int) -> None:
     encoded, apps = select_apps(load_run(trained.run_dir), max_apps=max_apps)
     assert len(encoded) == expected
@@ -142,8 +154,9 @@ def test_select_apps_unlabelled(trained, tmp_path: Path) -> None:
 def test_select_apps_without_split_or_data(trained, tmp_path: Path) -> None:
     run = load_run(trained.run_dir)
     bare = save_run(tmp_path / "bare", model=run.model, vocab=run.vocab)
-    with pytest.raises(DataError, match="records no training data file; pass --data or "
-                       "--test-data"):
+    with pytest.raises(
+        DataError, match="records no training data file; pass --data or --test-data"
+    ):
         select_apps(load_run(bare))
     with pytest.raises(DataError, match="has no split.json; pass --test-data"):
         select_apps(load_run(bare), data=run.config["training"]["data"])
@@ -156,8 +169,12 @@ def test_explain_and_fidelity_run(trained) -> None:
     assert (folder / "occlusion-fusedlasso.json").is_file()
     assert len(table.frame) == 4
     result = fidelity_run(trained.run_dir, explanations=table.path, write_json=True)
-    for key in ("synthetic by count", "synthetic by percent", "plot",
-                "synthetic by count (random) json"):
+    for key in (
+        "synthetic by count",
+        "synthetic by percent",
+        "plot",
+        "synthetic by count (random) json",
+    ):
         assert result.files[key].is_file(), key
     assert set(result.by_count["ranking"]) == {"occlusion-fusedlasso", "random"}
     # k = seq_len: every kept app is whole, so the point equals the full-input metrics.
@@ -182,8 +199,7 @@ def test_fidelity_run_other_apps_rejected(trained, tmp_path: Path) -> None:
         fidelity_run(trained.run_dir, explanations=table.path, test_data=other)
 
 
-def test_run_pipeline_rejects_unknown_method_before_training(data: Path,
-                                                             tmp_path: Path) -> None:
+def test_run_pipeline_rejects_unknown_method_before_training(data: Path, tmp_path: Path) -> None:
     with pytest.raises(DroidlensError, match="unknown explanation method 'magic'"):
         run_pipeline(data, tmp_path / "run", method="magic", settings=SETTINGS)
     assert not (tmp_path / "run" / "model.safetensors").exists()
@@ -201,8 +217,14 @@ def test_summarize_settings(data: Path) -> None:
 
 
 def test_run_pipeline_small(data: Path, tmp_path: Path) -> None:
-    summary = run_pipeline(data, tmp_path / "run", settings=SETTINGS, max_apps=3,
-                           options=ExplainOptions(smoother="trend1"), seed=3)
+    summary = run_pipeline(
+        data,
+        tmp_path / "run",
+        settings=SETTINGS,
+        max_apps=3,
+        options=ExplainOptions(smoother="trend1"),
+        seed=3,
+    )
     written = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
     assert written["best_epoch"] == summary.training.result.best_epoch
     assert summary.explanations.path.name == "occlusion-trend1.parquet"

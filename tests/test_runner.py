@@ -89,8 +89,7 @@ def test_runner_journal_written_row_by_row(setup, tmp_path: Path) -> None:
 
 def test_runner_resume_recomputes_nothing(setup, tmp_path: Path, counting_method) -> None:
     model, encoded = setup
-    first = explain_apps(model, encoded.subset([0, 1, 2]), method="test-counting",
-                         out_dir=tmp_path)
+    first = explain_apps(model, encoded.subset([0, 1, 2]), method="test-counting", out_dir=tmp_path)
     assert len(counting_method) == 3
     second = explain_apps(model, encoded, method="test-counting", out_dir=tmp_path)
     assert len(counting_method) == 6
@@ -112,8 +111,9 @@ def test_runner_restart_recomputes(setup, tmp_path: Path, counting_method) -> No
     assert [row["id"] for row in journal] == encoded.ids
 
 
-def test_runner_cut_off_journal_line_ignored(setup, tmp_path: Path, counting_method,
-                                             caplog: pytest.LogCaptureFixture) -> None:
+def test_runner_cut_off_journal_line_ignored(
+    setup, tmp_path: Path, counting_method, caplog: pytest.LogCaptureFixture
+) -> None:
     model, encoded = setup
     part = encoded.subset([0, 1, 2])
     explain_apps(model, part, method="test-counting", out_dir=tmp_path)
@@ -138,29 +138,43 @@ def test_runner_without_out_dir_writes_nothing(setup, tmp_path: Path, monkeypatc
 
 def test_runner_rejects_empty_app(setup) -> None:
     model, encoded = setup
-    empty = EncodedApps(["x"], np.array([1]), np.zeros((1, 1, 10), np.int32), np.array([0]),
-                        np.array([0]))
+    empty = EncodedApps(
+        ["x"], np.array([1]), np.zeros((1, 1, 10), np.int32), np.array([0]), np.array([0])
+    )
     with pytest.raises(DataError, match="app x has no calls and cannot be explained"):
         explain_apps(model, empty)
 
 
 def test_runner_unknown_method(setup) -> None:
     model, encoded = setup
-    with pytest.raises(DroidlensError, match="unknown explanation method 'magic'; choose one "
-                       "of .*occlusion"):
+    with pytest.raises(
+        DroidlensError, match="unknown explanation method 'magic'; choose one of .*occlusion"
+    ):
         explain_apps(model, encoded, method="magic")
 
 
 def test_runner_target_defaults_to_prediction() -> None:
     model, encoded, _ = marker_setup(n_apps=2, seq_len=6)
     for row, expected in ((0, 1), (1, 0)):
-        explanation = explain_one(model, encoded.app_tokens(row), app_id=encoded.ids[row],
-                                  label=int(encoded.labels[row]), method="occlusion",
-                                  options=ExplainOptions())
+        explanation = explain_one(
+            model,
+            encoded.app_tokens(row),
+            app_id=encoded.ids[row],
+            label=int(encoded.labels[row]),
+            method="occlusion",
+            options=ExplainOptions(),
+        )
         assert explanation.extras["target"] == expected
         assert explanation.predicted == expected
-    forced = explain_one(model, encoded.app_tokens(1), app_id="b", label=0, method="occlusion",
-                         options=ExplainOptions(), target=1)
+    forced = explain_one(
+        model,
+        encoded.app_tokens(1),
+        app_id="b",
+        label=0,
+        method="occlusion",
+        options=ExplainOptions(),
+        target=1,
+    )
     assert forced.extras["target"] == 1
 
 
@@ -172,9 +186,15 @@ def test_app_rng_depends_on_seed_and_id_only() -> None:
 
 @pytest.mark.parametrize(
     ("method", "options", "expected"),
-    [("occlusion", ExplainOptions(), "occlusion-fusedlasso"),
-     ("occlusion", ExplainOptions(smoother="trend2", rank_by="benign"), "occlusion-trend2-benign"),
-     ("lemna", ExplainOptions(), "lemna")],
+    [
+        ("occlusion", ExplainOptions(), "occlusion-fusedlasso"),
+        (
+            "occlusion",
+            ExplainOptions(smoother="trend2", rank_by="benign"),
+            "occlusion-trend2-benign",
+        ),
+        ("lemna", ExplainOptions(), "lemna"),
+    ],
 )
 def test_table_name(method: str, options: ExplainOptions, expected: str) -> None:
     assert table_name(method, options) == expected
@@ -186,8 +206,16 @@ def test_original_json_columns(setup, tmp_path: Path) -> None:
     path = write_original_json(table.frame, tmp_path / "out.json")
     records = json.loads(path.read_text(encoding="utf-8"))
     assert len(records) == 2
-    for column in ("seq", "X sequence len", "synthetic y", "fusedlasso coef",
-                   "fusedlasso ranking", "y", "prediction time", "elapsed time"):
+    for column in (
+        "seq",
+        "X sequence len",
+        "synthetic y",
+        "fusedlasso coef",
+        "fusedlasso ranking",
+        "y",
+        "prediction time",
+        "elapsed time",
+    ):
         assert column in records[0], column
     assert records[0]["seq"] == encoded.ids[0]
     assert len(records[0]["y"]) == 1
@@ -196,8 +224,9 @@ def test_original_json_columns(setup, tmp_path: Path) -> None:
 
 
 def test_read_explanations_missing(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="explanation file not found: .*; run `droidlens "
-                       "explain` first"):
+    with pytest.raises(
+        DataError, match="explanation file not found: .*; run `droidlens explain` first"
+    ):
         read_explanations(tmp_path / "none.parquet")
 
 
@@ -212,17 +241,23 @@ def test_runner_other_settings_do_not_resume(setup, tmp_path: Path, counting_met
     model, encoded = setup
     part = encoded.subset([0, 1])
     explain_apps(model, part, method="test-counting", out_dir=tmp_path)
-    with pytest.raises(DataError, match=r"test-counting.jsonl was written with other settings "
-                       r"\(lam None -> 0.5\); pass --restart"):
-        explain_apps(model, part, method="test-counting", out_dir=tmp_path,
-                     options=ExplainOptions(lam=0.5))
+    with pytest.raises(
+        DataError,
+        match=r"test-counting.jsonl was written with other settings "
+        r"\(lam None -> 0.5\); pass --restart",
+    ):
+        explain_apps(
+            model, part, method="test-counting", out_dir=tmp_path, options=ExplainOptions(lam=0.5)
+        )
     with pytest.raises(DataError, match=r"other settings \(seed 0 -> 3\)"):
         explain_apps(model, part, method="test-counting", out_dir=tmp_path, seed=3)
-    table = explain_apps(model, part, method="test-counting", out_dir=tmp_path, seed=3,
-                         resume=False)
+    table = explain_apps(
+        model, part, method="test-counting", out_dir=tmp_path, seed=3, resume=False
+    )
     assert table.n_resumed == 0
-    assert explain_apps(model, part, method="test-counting", out_dir=tmp_path,
-                        seed=3).n_resumed == 2
+    assert (
+        explain_apps(model, part, method="test-counting", out_dir=tmp_path, seed=3).n_resumed == 2
+    )
 
 
 def test_runner_jobs_same_rows(setup, tmp_path: Path) -> None:

@@ -56,12 +56,17 @@ explain_apps(model, encode_apps(apps, vocab), method="test-slow", out_dir=out_di
 
 def start(script: Path, out_dir: Path, log: Path, delay: float) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, str(script), str(out_dir), str(log), str(delay)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, str(script), str(out_dir), str(log), str(delay)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
-def wait_for_rows(journal: Path, n_rows: int, process: subprocess.Popen,
-                  timeout: float = 90.0) -> None:
+def wait_for_rows(
+    journal: Path, n_rows: int, process: subprocess.Popen, timeout: float = 90.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if journal.is_file() and len(journal.read_text(encoding="utf-8").splitlines()) >= n_rows:
@@ -103,8 +108,10 @@ def test_runner_killed_run_resumes(tmp_path: Path) -> None:
 
     # No finished app was explained again; only the rest were.
     hashes = log.read_text(encoding="utf-8").splitlines()
-    digest = {app_id: hashlib.sha1(encoded.app_tokens(i).tobytes()).hexdigest()
-              for i, app_id in enumerate(encoded.ids)}
+    digest = {
+        app_id: hashlib.sha1(encoded.app_tokens(i).tobytes()).hexdigest()
+        for i, app_id in enumerate(encoded.ids)
+    }
     for row in before:
         assert hashes.count(digest[row["id"]]) == 1, row["id"]
     assert len(hashes) - n_logged_at_kill == N_APPS - len(before)

@@ -41,8 +41,9 @@ def tiny_apps(n_apps: int = 60, *, seed: int = 0, max_len: int = 60) -> list[App
 def build_vocab(apps: list[App], tokenizer: TokenizerConfig | None = None) -> Vocabulary:
     """Return the vocabulary of every word in ``apps``."""
     tokenizer = tokenizer or TokenizerConfig()
-    words = [[word for call in app.calls for word in split_call(call, config=tokenizer)]
-             for app in apps]
+    words = [
+        [word for call in app.calls for word in split_call(call, config=tokenizer)] for app in apps
+    ]
     return Vocabulary.build(words, tokenizer=tokenizer)
 
 
@@ -63,13 +64,21 @@ class TinyTraining:
     result: TrainResult
 
 
-def train_tiny(apps: list[App], *, model_name: str = "bilstm1", epochs: int = 2,
-               seed: int = 0, batch_size: int = 16) -> TinyTraining:
+def train_tiny(
+    apps: list[App],
+    *,
+    model_name: str = "bilstm1",
+    epochs: int = 2,
+    seed: int = 0,
+    batch_size: int = 16,
+) -> TinyTraining:
     """Split ``apps``, build the vocabulary of the training part and train a detector."""
     split = stratified_split(apps, seed=seed)
     vocab = build_vocab(split.select(apps, "train"))
-    encoded = {part: encode_apps(split.select(apps, part), vocab)
-               for part in ("train", "validation", "test")}
+    encoded = {
+        part: encode_apps(split.select(apps, part), vocab)
+        for part in ("train", "validation", "test")
+    }
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = build_model(model_name, vocab_size=len(vocab), max_words=vocab.tokenizer.max_words)
@@ -89,8 +98,9 @@ class MarkerDetector(Detector):
 
     def __init__(self, *, vocab_size: int, marker_id: int, weight: float = 4.0) -> None:
         super().__init__()
-        self._record_hparams(vocab_size=vocab_size, max_words=10, embedding_dim=1,
-                             hidden_size=1, n_layers=1)
+        self._record_hparams(
+            vocab_size=vocab_size, max_words=10, embedding_dim=1, hidden_size=1, n_layers=1
+        )
         self.embedding = nn.Embedding(vocab_size, 1, padding_idx=0)
         with torch.no_grad():
             self.embedding.weight.zero_()
@@ -116,8 +126,9 @@ def marker_apps(n_apps: int = 8, seq_len: int = 12, *, seed: int = 0) -> list[Ap
     return apps
 
 
-def marker_setup(n_apps: int = 8, seq_len: int = 12, *,
-                 seed: int = 0) -> tuple[MarkerDetector, EncodedApps, list[App]]:
+def marker_setup(
+    n_apps: int = 8, seq_len: int = 12, *, seed: int = 0
+) -> tuple[MarkerDetector, EncodedApps, list[App]]:
     """Return a :class:`MarkerDetector`, the encoded :func:`marker_apps` and the apps."""
     apps = marker_apps(n_apps, seq_len, seed=seed)
     vocab = build_vocab(apps)

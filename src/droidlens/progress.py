@@ -9,8 +9,9 @@ __all__ = ["progress_bar"]
 
 
 @contextmanager
-def progress_bar(total: int, description: str, *,
-                 enabled: bool = True) -> Iterator[Callable[[int], None]]:
+def progress_bar(
+    total: int, description: str, *, enabled: bool = True
+) -> Iterator[Callable[[int], None]]:
     """Show a bar for ``total`` units of work and yield a function that advances it.
 
     With ``enabled=False`` the yielded function does nothing, so library code can call it
@@ -28,8 +29,13 @@ def progress_bar(total: int, description: str, *,
         TimeRemainingColumn,
     )
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)

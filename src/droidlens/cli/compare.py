@@ -54,16 +54,19 @@ def compare_command(
     seed: Annotated[int, typer.Option(help="Seed of the app draw, the methods and the tests.")] = 0,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for tables, curves and plots. Default: the run "
-                     "folder's comparison/."),
+        typer.Option(
+            "--out",
+            help="Folder for tables, curves and plots. Default: the run folder's comparison/.",
+        ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     skip_invalid: SkipInvalidOption = False,
 ) -> None:
     """Compare explanation methods on one model with the fidelity tests."""
     run = load_run(model)
-    encoded, _ = select_apps(run, data=data, test_data=test_data, max_apps=max_apps, seed=seed,
-                             skip_invalid=skip_invalid)
+    encoded, _ = select_apps(
+        run, data=data, test_data=test_data, max_apps=max_apps, seed=seed, skip_invalid=skip_invalid
+    )
     out = out if out is not None else model / "comparison"
     logger.info("comparing %s on %d apps", methods, len(encoded))
 

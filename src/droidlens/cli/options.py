@@ -9,52 +9,136 @@ import typer
 
 from droidlens.explain.options import ExplainOptions
 
-__all__ = ["ModelOption", "DataOption", "TestDataOption", "SeedOption", "JsonOption",
-           "SkipInvalidOption", "MaxAppsOption", "explain_options", "MethodOption",
-           "SmootherOption", "LambdaOption", "RankByOption", "SamplesOption",
-           "ComponentsOption", "WindowOption", "MemoryOption", "JobsOption"]
+__all__ = [
+    "ModelOption",
+    "DataOption",
+    "TestDataOption",
+    "SeedOption",
+    "JsonOption",
+    "SkipInvalidOption",
+    "MaxAppsOption",
+    "explain_options",
+    "MethodOption",
+    "SmootherOption",
+    "LambdaOption",
+    "RankByOption",
+    "SamplesOption",
+    "ComponentsOption",
+    "WindowOption",
+    "MemoryOption",
+    "JobsOption",
+]
 
-ModelOption = Annotated[Path, typer.Option("--model", help="Run folder of a trained model "
-                                           "(the --out folder of `train` or `run`).")]
-DataOption = Annotated[Path | None, typer.Option(
-    "--data", help="Training data file; its test split is used. Default: the file the model "
-    "was trained on.")]
-TestDataOption = Annotated[Path | None, typer.Option(
-    "--test-data", help="Use every app of this labelled file instead of the test split, e.g. "
-    "apps from families the model never saw.")]
+ModelOption = Annotated[
+    Path,
+    typer.Option(
+        "--model", help="Run folder of a trained model (the --out folder of `train` or `run`)."
+    ),
+]
+DataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Training data file; its test split is used. Default: the file the model "
+        "was trained on.",
+    ),
+]
+TestDataOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--test-data",
+        help="Use every app of this labelled file instead of the test split, e.g. "
+        "apps from families the model never saw.",
+    ),
+]
 SeedOption = Annotated[int, typer.Option(help="Seed for splits, sampling and baselines.")]
-JsonOption = Annotated[bool, typer.Option(
-    "--json", help="Also write tables as pandas JSON records with the original system's "
-    "column names.")]
-SkipInvalidOption = Annotated[bool, typer.Option(
-    "--skip-invalid", help="Skip invalid apps (logged with their ids) instead of stopping.")]
-MaxAppsOption = Annotated[int | None, typer.Option(
-    "--max-apps", min=1, help="Use only this many apps (a stratified draw with --seed).")]
-MethodOption = Annotated[str, typer.Option(
-    help="Explanation method: occlusion, occlusion-raw, lemna, gradient, "
-    "integrated-gradients, lime, kernelshap, attention, random.")]
-SmootherOption = Annotated[str, typer.Option(
-    help="Smoother of occlusion outputs: fusedlasso, trend1, trend2, trend3 or none.")]
-LambdaOption = Annotated[float | None, typer.Option(
-    "--lam", min=0.0, help="Smoothing penalty. Default: 1% of the smoothed column's range "
-    "(occlusion) or sqrt(n log p) (lemna).")]
-RankByOption = Annotated[str, typer.Option(
-    "--rank-by", help="'predicted': calls whose removal lowers the predicted class's "
-    "probability most come first. 'benign': the original system's rule, largest benign "
-    "probability after removal first, for every app.")]
-SamplesOption = Annotated[int, typer.Option(
-    min=1, help="Perturbed samples per app for lemna, lime and kernelshap.")]
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json",
+        help="Also write tables as pandas JSON records with the original system's column names.",
+    ),
+]
+SkipInvalidOption = Annotated[
+    bool,
+    typer.Option(
+        "--skip-invalid", help="Skip invalid apps (logged with their ids) instead of stopping."
+    ),
+]
+MaxAppsOption = Annotated[
+    int | None,
+    typer.Option(
+        "--max-apps", min=1, help="Use only this many apps (a stratified draw with --seed)."
+    ),
+]
+MethodOption = Annotated[
+    str,
+    typer.Option(
+        help="Explanation method: occlusion, occlusion-raw, lemna, gradient, "
+        "integrated-gradients, lime, kernelshap, attention, random."
+    ),
+]
+SmootherOption = Annotated[
+    str,
+    typer.Option(help="Smoother of occlusion outputs: fusedlasso, trend1, trend2, trend3 or none."),
+]
+LambdaOption = Annotated[
+    float | None,
+    typer.Option(
+        "--lam",
+        min=0.0,
+        help="Smoothing penalty. Default: 1% of the smoothed column's range "
+        "(occlusion) or sqrt(n log p) (lemna).",
+    ),
+]
+RankByOption = Annotated[
+    str,
+    typer.Option(
+        "--rank-by",
+        help="'predicted': calls whose removal lowers the predicted class's "
+        "probability most come first. 'benign': the original system's rule, largest benign "
+        "probability after removal first, for every app.",
+    ),
+]
+SamplesOption = Annotated[
+    int, typer.Option(min=1, help="Perturbed samples per app for lemna, lime and kernelshap.")
+]
 ComponentsOption = Annotated[int, typer.Option(min=1, help="Mixture components of lemna.")]
-WindowOption = Annotated[int | None, typer.Option(
-    min=1, help="lemna: perturb only calls within this distance of the position of interest.")]
-JobsOption = Annotated[int, typer.Option(
-    min=1, help="Worker processes that explain apps in parallel (one torch thread each).")]
-MemoryOption = Annotated[float, typer.Option(
-    "--memory-mb", min=1.0, help="Memory for one batch of perturbed copies, in MiB.")]
+WindowOption = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="lemna: perturb only calls within this distance of the position of interest."
+    ),
+]
+JobsOption = Annotated[
+    int,
+    typer.Option(
+        min=1, help="Worker processes that explain apps in parallel (one torch thread each)."
+    ),
+]
+MemoryOption = Annotated[
+    float,
+    typer.Option("--memory-mb", min=1.0, help="Memory for one batch of perturbed copies, in MiB."),
+]
 
 
-def explain_options(*, smoother: str, lam: float | None, rank_by: str, samples: int,
-                    components: int, window: int | None, memory_mb: float) -> ExplainOptions:
+def explain_options(
+    *,
+    smoother: str,
+    lam: float | None,
+    rank_by: str,
+    samples: int,
+    components: int,
+    window: int | None,
+    memory_mb: float,
+) -> ExplainOptions:
     """Build the explanation options from command-line values."""
-    return ExplainOptions(smoother=smoother, lam=lam, rank_by=rank_by, n_samples=samples,
-                          n_components=components, window=window, memory_budget_mb=memory_mb)
+    return ExplainOptions(
+        smoother=smoother,
+        lam=lam,
+        rank_by=rank_by,
+        n_samples=samples,
+        n_components=components,
+        window=window,
+        memory_budget_mb=memory_mb,
+    )

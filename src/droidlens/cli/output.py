@@ -6,8 +6,16 @@ from typing import Any
 
 import typer
 
-__all__ = ["print_training", "print_evaluation", "print_explanations", "print_fidelity",
-           "print_run", "print_demo", "print_apk_verdict", "print_extraction"]
+__all__ = [
+    "print_training",
+    "print_evaluation",
+    "print_explanations",
+    "print_fidelity",
+    "print_run",
+    "print_demo",
+    "print_apk_verdict",
+    "print_extraction",
+]
 
 
 def _files(files: dict[str, Any]) -> None:
@@ -21,9 +29,11 @@ def print_training(summary) -> None:
     from droidlens.pipeline.evaluation import format_metrics
 
     result = summary.result
-    typer.echo(f"best epoch {result.best_epoch} (validation F1 "
-               f"{100 * result.best_validation_f1:.2f}%), "
-               f"{result.seconds_per_epoch:.1f} s per epoch")
+    typer.echo(
+        f"best epoch {result.best_epoch} (validation F1 "
+        f"{100 * result.best_validation_f1:.2f}%), "
+        f"{result.seconds_per_epoch:.1f} s per epoch"
+    )
     if summary.test is not None:
         typer.echo(format_metrics(summary.test.metrics, title="test split:"))
     typer.echo(f"run folder: {summary.run_dir}")
@@ -34,15 +44,22 @@ def print_evaluation(result) -> None:
     from droidlens.pipeline.evaluation import format_metrics
 
     typer.echo(format_metrics(result.metrics, title=f"{result.name}:"))
-    _files({"metrics": result.json_path, "table": result.csv_path,
-            "predictions": result.predictions_path})
+    _files(
+        {
+            "metrics": result.json_path,
+            "table": result.csv_path,
+            "predictions": result.predictions_path,
+        }
+    )
 
 
 def print_explanations(table) -> None:
     """Print how many apps were explained and where the table is."""
     frame = table.frame
-    typer.echo(f"explained {len(frame)} apps ({table.n_resumed} resumed from an earlier run); "
-               f"median {frame['total seconds'].median():.3f} s per app")
+    typer.echo(
+        f"explained {len(frame)} apps ({table.n_resumed} resumed from an earlier run); "
+        f"median {frame['total seconds'].median():.3f} s per app"
+    )
     _files({"explanations": table.path})
 
 
@@ -83,7 +100,9 @@ def print_apk_verdict(result) -> None:
 
 def print_extraction(summary) -> None:
     """Print the counts of an extraction and its failures."""
-    typer.echo(f"extracted {summary.n_succeeded}, skipped {summary.n_skipped} (already in "
-               f"{summary.out_path}), failed {summary.n_failed}")
+    typer.echo(
+        f"extracted {summary.n_succeeded}, skipped {summary.n_skipped} (already in "
+        f"{summary.out_path}), failed {summary.n_failed}"
+    )
     for failure in summary.failures:
         typer.echo(f"  failed: {failure.path}: {failure.reason}", err=True)

@@ -43,30 +43,36 @@ def _parse_record(line: str, *, where: str, allow_unlabelled: bool) -> App:
     except json.JSONDecodeError as error:
         raise InvalidRecord(f"{where}: malformed JSON ({error.msg})", where=where) from None
     if not isinstance(record, dict):
-        raise InvalidRecord(f"{where}: expected a JSON object, got {type(record).__name__}",
-                            where=where)
+        raise InvalidRecord(
+            f"{where}: expected a JSON object, got {type(record).__name__}", where=where
+        )
 
     app_id = record.get("sha256", record.get("id"))
     if not isinstance(app_id, str | int) or isinstance(app_id, bool) or str(app_id) == "":
-        raise InvalidRecord(f"{where}: missing app id; give a 'sha256' or 'id' field",
-                            where=where)
+        raise InvalidRecord(f"{where}: missing app id; give a 'sha256' or 'id' field", where=where)
     app_id = str(app_id)
 
     try:
-        label = parse_label(record.get("label"), where=f"{where} (app {app_id})",
-                            allow_missing=allow_unlabelled)
+        label = parse_label(
+            record.get("label"), where=f"{where} (app {app_id})", allow_missing=allow_unlabelled
+        )
     except DataError as error:
         raise InvalidRecord(str(error), where=where, app_id=app_id) from None
 
     calls = record.get("calls")
     if not isinstance(calls, list) or not all(isinstance(call, str) for call in calls):
-        raise InvalidRecord(f"{where} (app {app_id}): 'calls' must be a list of strings",
-                            where=where, app_id=app_id)
+        raise InvalidRecord(
+            f"{where} (app {app_id}): 'calls' must be a list of strings", where=where, app_id=app_id
+        )
     if not calls:
-        raise InvalidRecord(f"{where} (app {app_id}): empty call list; an app needs at least "
-                            "one call", where=where, app_id=app_id)
-    meta = {key: value for key, value in record.items()
-            if key not in ("sha256", "id", "label", "calls")}
+        raise InvalidRecord(
+            f"{where} (app {app_id}): empty call list; an app needs at least one call",
+            where=where,
+            app_id=app_id,
+        )
+    meta = {
+        key: value for key, value in record.items() if key not in ("sha256", "id", "label", "calls")
+    }
     return App(app_id=app_id, label=label, calls=calls, meta=meta)
 
 
@@ -103,8 +109,9 @@ def iter_jsonl(
                 if not line.strip():
                     continue
                 try:
-                    yield _parse_record(line, where=f"{path}:{number}",
-                                        allow_unlabelled=allow_unlabelled)
+                    yield _parse_record(
+                        line, where=f"{path}:{number}", allow_unlabelled=allow_unlabelled
+                    )
                 except InvalidRecord as error:
                     if not skip_invalid:
                         raise DataError(f"{error}; fix the line or pass --skip-invalid") from None
@@ -113,20 +120,26 @@ def iter_jsonl(
     except (OSError, EOFError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: cannot read the file ({error})") from None
     if skipped:
-        logger.warning("skipped %d invalid record(s) in %s: %s", len(skipped), path,
-                       ", ".join(skipped))
+        logger.warning(
+            "skipped %d invalid record(s) in %s: %s", len(skipped), path, ", ".join(skipped)
+        )
 
 
-def read_jsonl(path: str | Path, *, skip_invalid: bool = False,
-               allow_unlabelled: bool = False) -> list[App]:
+def read_jsonl(
+    path: str | Path, *, skip_invalid: bool = False, allow_unlabelled: bool = False
+) -> list[App]:
     """Read every app of a JSON Lines file; see :func:`iter_jsonl`."""
     return list(iter_jsonl(path, skip_invalid=skip_invalid, allow_unlabelled=allow_unlabelled))
 
 
 def app_to_record(app: App) -> dict[str, Any]:
     """Return the JSON Lines record of an app (its meta fields included)."""
-    return {"sha256": app.app_id, "label": label_name(app.label) if app.label >= 0 else None,
-            **app.meta, "calls": list(app.calls)}
+    return {
+        "sha256": app.app_id,
+        "label": label_name(app.label) if app.label >= 0 else None,
+        **app.meta,
+        "calls": list(app.calls),
+    }
 
 
 def write_jsonl(apps: Iterable[App], path: str | Path) -> int:

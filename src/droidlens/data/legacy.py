@@ -93,8 +93,9 @@ def _as_calls(sequence: Any, *, where: str) -> list[str]:
     return calls
 
 
-def read_legacy(sequence_path: str | Path, label_path: str | Path, *,
-                skip_invalid: bool = False) -> list[App]:
+def read_legacy(
+    sequence_path: str | Path, label_path: str | Path, *, skip_invalid: bool = False
+) -> list[App]:
     """Read apps from the original system's ``*.sequence.pkl`` and ``*.label`` files.
 
     Parameters
@@ -117,16 +118,20 @@ def read_legacy(sequence_path: str | Path, label_path: str | Path, *,
     if isinstance(sequences, np.ndarray):
         sequences = list(sequences)
     if not isinstance(sequences, list | tuple):
-        raise DataError(f"{sequence_path}: expected a pickled list of sequences, "
-                        f"got {type(sequences).__name__}")
+        raise DataError(
+            f"{sequence_path}: expected a pickled list of sequences, got {type(sequences).__name__}"
+        )
     label_path = Path(label_path)
     if not label_path.is_file():
         raise DataError(f"label file not found: {label_path}")
-    labels = [line.strip() for line in label_path.read_text(encoding="utf-8").splitlines()
-              if line.strip()]
+    labels = [
+        line.strip() for line in label_path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     if len(labels) != len(sequences):
-        raise DataError(f"{label_path} has {len(labels)} labels but {sequence_path} has "
-                        f"{len(sequences)} sequences; they must pair up line by line")
+        raise DataError(
+            f"{label_path} has {len(labels)} labels but {sequence_path} has "
+            f"{len(sequences)} sequences; they must pair up line by line"
+        )
 
     stem = Path(sequence_path).name
     apps: list[App] = []
@@ -146,6 +151,7 @@ def read_legacy(sequence_path: str | Path, label_path: str | Path, *,
             continue
         apps.append(App(app_id=f"{stem}:{row}", label=label, calls=calls))
     if skipped:
-        logger.warning("skipped %d invalid app(s) in %s: %s", len(skipped), sequence_path,
-                       ", ".join(skipped))
+        logger.warning(
+            "skipped %d invalid app(s) in %s: %s", len(skipped), sequence_path, ", ".join(skipped)
+        )
     return apps

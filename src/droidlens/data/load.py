@@ -15,8 +15,13 @@ logger = logging.getLogger(__name__)
 __all__ = ["load_apps"]
 
 
-def load_apps(path: str | Path, *, labels: str | Path | None = None,
-              skip_invalid: bool = False, allow_unlabelled: bool = False) -> list[App]:
+def load_apps(
+    path: str | Path,
+    *,
+    labels: str | Path | None = None,
+    skip_invalid: bool = False,
+    allow_unlabelled: bool = False,
+) -> list[App]:
     """Load apps from JSON Lines (plain or gzip) or from the original's pickle + label files.
 
     Parameters
@@ -56,7 +61,9 @@ def load_apps(path: str | Path, *, labels: str | Path | None = None,
         elif skip_invalid:
             logger.warning("skipped a second app with id %s in %s", app.app_id, path)
         else:
-            raise DataError(f"{path}: app id {app.app_id} appears more than once; ids must be "
-                            "unique (remove the copy or pass --skip-invalid to keep the first)")
+            raise DataError(
+                f"{path}: app id {app.app_id} appears more than once; ids must be "
+                "unique (remove the copy or pass --skip-invalid to keep the first)"
+            )
     apps = unique
     return apps

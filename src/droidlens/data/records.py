@@ -74,9 +74,7 @@ def parse_label(value: object, *, where: str, allow_missing: bool = False) -> in
         return UNKNOWN_LABEL
     key = value.strip().lower() if isinstance(value, str) else value
     if isinstance(key, bool) or key not in _LABEL_VALUES:
-        raise DataError(
-            f"{where}: invalid label {value!r}; expected 'malware', 'benign', 1 or 0"
-        )
+        raise DataError(f"{where}: invalid label {value!r}; expected 'malware', 'benign', 1 or 0")
     return _LABEL_VALUES[key]
 
 

@@ -27,8 +27,12 @@ class Split:
 
     def save(self, path: str | Path) -> None:
         """Write the split as JSON."""
-        payload = {"seed": self.seed, "train": self.train, "validation": self.validation,
-                   "test": self.test}
+        payload = {
+            "seed": self.seed,
+            "train": self.train,
+            "validation": self.validation,
+            "test": self.test,
+        }
         Path(path).write_text(json.dumps(payload, indent=1), encoding="utf-8")
 
     @classmethod
@@ -37,8 +41,9 @@ class Split:
         path = Path(path)
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
-            return cls(payload["train"], payload["validation"], payload["test"],
-                       payload.get("seed"))
+            return cls(
+                payload["train"], payload["validation"], payload["test"], payload.get("seed")
+            )
         except FileNotFoundError:
             raise DataError(f"split file not found: {path}") from None
         except (KeyError, TypeError, json.JSONDecodeError) as error:
@@ -60,13 +65,16 @@ class Split:
         ids = getattr(self, part)
         missing = [app_id for app_id in ids if app_id not in by_id]
         if missing:
-            raise DataError(f"{len(missing)} app(s) of the {part} split are not in the data, "
-                            f"e.g. {missing[0]}; use the data file the split was made from")
+            raise DataError(
+                f"{len(missing)} app(s) of the {part} split are not in the data, "
+                f"e.g. {missing[0]}; use the data file the split was made from"
+            )
         return [by_id[app_id] for app_id in ids]
 
 
-def stratified_split(apps: list[App], *, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-                     seed: int = 0) -> Split:
+def stratified_split(
+    apps: list[App], *, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
+) -> Split:
     """Split apps into train, validation and test parts with the same class balance.
 
     Parameters
@@ -82,8 +90,9 @@ def stratified_split(apps: list[App], *, fractions: tuple[float, float, float] =
         Each class is shuffled and cut separately, so every part keeps the class balance.
     """
     if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-9:
-        raise ValueError(f"fractions must be three non-negative shares summing to 1, "
-                         f"got {fractions}")
+        raise ValueError(
+            f"fractions must be three non-negative shares summing to 1, got {fractions}"
+        )
     rng = np.random.default_rng(seed)
     parts: list[list[str]] = [[], [], []]
     for label in sorted({app.label for app in apps}):
@@ -92,8 +101,8 @@ def stratified_split(apps: list[App], *, fractions: tuple[float, float, float] =
         n_train = int(round(fractions[0] * len(ids)))
         n_validation = int(round(fractions[1] * len(ids)))
         parts[0].extend(ids[:n_train].tolist())
-        parts[1].extend(ids[n_train:n_train + n_validation].tolist())
-        parts[2].extend(ids[n_train + n_validation:].tolist())
+        parts[1].extend(ids[n_train : n_train + n_validation].tolist())
+        parts[2].extend(ids[n_train + n_validation :].tolist())
     for part in parts:
         rng.shuffle(part)  # type: ignore[arg-type]
     return Split(parts[0], parts[1], parts[2], seed)

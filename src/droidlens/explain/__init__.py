@@ -12,7 +12,17 @@ from droidlens.explain.runner import ExplanationTable, explain_apps, explain_one
 from droidlens.explain.store import read_explanations, write_original_json
 
 __all__ = [
-    "METHODS", "ExplainOptions", "Explanation", "ExplanationTable", "MethodOutput",
-    "MethodSpec", "explain_apps", "explain_one", "get_method", "rank_relevance",
-    "read_explanations", "register_method", "write_original_json",
+    "METHODS",
+    "ExplainOptions",
+    "Explanation",
+    "ExplanationTable",
+    "MethodOutput",
+    "MethodSpec",
+    "explain_apps",
+    "explain_one",
+    "get_method",
+    "rank_relevance",
+    "read_explanations",
+    "register_method",
+    "write_original_json",
 ]

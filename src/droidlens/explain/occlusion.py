@@ -27,8 +27,13 @@ from droidlens.explain.result import MethodOutput
 from droidlens.models.base import Detector
 from droidlens.solvers import SMOOTHERS, smooth
 
-__all__ = ["synthetic_y", "explain_occlusion", "explain_occlusion_raw", "smoothing_lambda",
-           "RELATIVE_LAMBDA"]
+__all__ = [
+    "synthetic_y",
+    "explain_occlusion",
+    "explain_occlusion_raw",
+    "smoothing_lambda",
+    "RELATIVE_LAMBDA",
+]
 
 RELATIVE_LAMBDA = 0.01
 """Default penalty as a share of the smoothed column's range (max - min).
@@ -38,8 +43,9 @@ penalty that suits one app erases every effect in another. A penalty of 1% of th
 range merges only differences that are small next to the app's largest effect."""
 
 
-def synthetic_y(model: Detector, tokens: np.ndarray, *,
-                memory_budget_mb: float = 256.0) -> tuple[np.ndarray, float]:
+def synthetic_y(
+    model: Detector, tokens: np.ndarray, *, memory_budget_mb: float = 256.0
+) -> tuple[np.ndarray, float]:
     """Predict every copy of an app with one call nullified.
 
     Parameters
@@ -87,8 +93,14 @@ def smoothing_lambda(column: np.ndarray, lam: float | None) -> float:
     return RELATIVE_LAMBDA * spread
 
 
-def explain_occlusion(model: Detector, tokens: np.ndarray, *, target: int,
-                      rng: np.random.Generator, options: ExplainOptions) -> MethodOutput:
+def explain_occlusion(
+    model: Detector,
+    tokens: np.ndarray,
+    *,
+    target: int,
+    rng: np.random.Generator,
+    options: ExplainOptions,
+) -> MethodOutput:
     """Explain one app by occlusion followed by smoothing; see the module notes.
 
     The output's extras hold the original system's columns: ``"synthetic y"``,
@@ -97,8 +109,9 @@ def explain_occlusion(model: Detector, tokens: np.ndarray, *, target: int,
     del rng  # occlusion is deterministic
     smoother = options.smoother
     if smoother != "none" and smoother not in SMOOTHERS:
-        raise ValueError(f"unknown smoother {smoother!r}; choose one of "
-                         f"{', '.join((*SMOOTHERS, 'none'))}")
+        raise ValueError(
+            f"unknown smoother {smoother!r}; choose one of {', '.join((*SMOOTHERS, 'none'))}"
+        )
     synthetic, seconds = synthetic_y(model, tokens, memory_budget_mb=options.memory_budget_mb)
     full = model.predict_proba(np.asarray(tokens)[None], batch_size=1)[0]
 
@@ -118,18 +131,37 @@ def explain_occlusion(model: Detector, tokens: np.ndarray, *, target: int,
     if smoother != "none":
         extras[f"{smoother} coef"] = coef
         extras[f"{smoother} ranking"] = ranking
-    return MethodOutput(relevance=relevance, prediction_seconds=seconds, extras=extras,
-                        ranking=ranking)
+    return MethodOutput(
+        relevance=relevance, prediction_seconds=seconds, extras=extras, ranking=ranking
+    )
 
 
-def explain_occlusion_raw(model: Detector, tokens: np.ndarray, *, target: int,
-                          rng: np.random.Generator, options: ExplainOptions) -> MethodOutput:
+def explain_occlusion_raw(
+    model: Detector,
+    tokens: np.ndarray,
+    *,
+    target: int,
+    rng: np.random.Generator,
+    options: ExplainOptions,
+) -> MethodOutput:
     """Explain one app by occlusion without smoothing."""
     raw = ExplainOptions(**{**options.as_dict(), "smoother": "none"})
     return explain_occlusion(model, tokens, target=target, rng=rng, options=raw)
 
 
-register_method(MethodSpec("occlusion", explain_occlusion, deterministic=True,
-                           description="nullify each call, smooth the outputs, rank"))
-register_method(MethodSpec("occlusion-raw", explain_occlusion_raw, deterministic=True,
-                           description="nullify each call and rank by the raw output change"))
+register_method(
+    MethodSpec(
+        "occlusion",
+        explain_occlusion,
+        deterministic=True,
+        description="nullify each call, smooth the outputs, rank",
+    )
+)
+register_method(
+    MethodSpec(
+        "occlusion-raw",
+        explain_occlusion_raw,
+        deterministic=True,
+        description="nullify each call and rank by the raw output change",
+    )
+)

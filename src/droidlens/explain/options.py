@@ -64,8 +64,9 @@ class ExplainOptions:
 
     def __post_init__(self) -> None:
         if self.smoother not in SMOOTHER_NAMES:
-            raise ValueError(f"unknown smoother {self.smoother!r}; choose one of "
-                             f"{', '.join(SMOOTHER_NAMES)}")
+            raise ValueError(
+                f"unknown smoother {self.smoother!r}; choose one of {', '.join(SMOOTHER_NAMES)}"
+            )
         if self.lam is not None and self.lam < 0:
             raise ValueError(f"lam must be non-negative, got {self.lam}")
         if self.rank_by not in RANK_BY:

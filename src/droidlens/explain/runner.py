@@ -24,14 +24,23 @@ from droidlens.explain.result import Explanation, rank_relevance
 from droidlens.explain.store import ExplanationJournal, explanation_to_row, rows_to_frame
 from droidlens.models.base import Detector
 
-__all__ = ["ExplanationTable", "explain_apps", "explain_one", "app_rng", "table_name",
-           "find_method"]
+__all__ = [
+    "ExplanationTable",
+    "explain_apps",
+    "explain_one",
+    "app_rng",
+    "table_name",
+    "find_method",
+]
 
 logger = logging.getLogger(__name__)
 
 # Modules whose import registers the built-in explanation methods.
-_METHOD_MODULES = ("droidlens.explain.occlusion", "droidlens.explain.baselines",
-                   "droidlens.explain.lemna")
+_METHOD_MODULES = (
+    "droidlens.explain.occlusion",
+    "droidlens.explain.baselines",
+    "droidlens.explain.lemna",
+)
 
 
 def find_method(name: str) -> MethodSpec:
@@ -90,8 +99,17 @@ def app_rng(seed: int, app_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(app_id.encode("utf-8"))])
 
 
-def explain_one(model: Detector, tokens: np.ndarray, *, app_id: str, label: int, method: str,
-                options: ExplainOptions, seed: int = 0, target: int | None = None) -> Explanation:
+def explain_one(
+    model: Detector,
+    tokens: np.ndarray,
+    *,
+    app_id: str,
+    label: int,
+    method: str,
+    options: ExplainOptions,
+    seed: int = 0,
+    target: int | None = None,
+) -> Explanation:
     """Explain one app (``tokens`` of shape (seq_len, max_words), no padding).
 
     ``target`` defaults to the predicted class.
@@ -100,17 +118,24 @@ def explain_one(model: Detector, tokens: np.ndarray, *, app_id: str, label: int,
     start = time.perf_counter()
     proba = model.predict_proba(np.asarray(tokens)[None], batch_size=1)[0]
     explained = int(proba[1] >= 0.5) if target is None else int(target)
-    output = spec.explain(model, np.asarray(tokens), target=explained,
-                          rng=app_rng(seed, app_id), options=options)
+    output = spec.explain(
+        model, np.asarray(tokens), target=explained, rng=app_rng(seed, app_id), options=options
+    )
     relevance = np.asarray(output.relevance, dtype=np.float64)
     ranking = output.ranking if output.ranking is not None else rank_relevance(relevance)
     extras = dict(output.extras)
     extras["target"] = explained
     return Explanation(
-        app_id=app_id, label=int(label), proba=proba, seq_len=int(len(tokens)), method=method,
-        relevance=relevance, ranking=np.asarray(ranking, dtype=np.int64),
+        app_id=app_id,
+        label=int(label),
+        proba=proba,
+        seq_len=int(len(tokens)),
+        method=method,
+        relevance=relevance,
+        ranking=np.asarray(ranking, dtype=np.int64),
         prediction_seconds=float(output.prediction_seconds),
-        total_seconds=time.perf_counter() - start, extras=extras,
+        total_seconds=time.perf_counter() - start,
+        extras=extras,
     )
 
 
@@ -164,8 +189,10 @@ def explain_apps(
     find_method(method)
     empty = [app_id for app_id, n in zip(encoded.ids, encoded.seq_len, strict=True) if n == 0]
     if empty:
-        raise DataError(f"app {empty[0]} has no calls and cannot be explained; remove it or "
-                        "pass --skip-invalid when reading the data")
+        raise DataError(
+            f"app {empty[0]} has no calls and cannot be explained; remove it or "
+            "pass --skip-invalid when reading the data"
+        )
 
     journal = None
     done: dict[str, dict] = {}
@@ -183,16 +210,21 @@ def explain_apps(
         selected_ids = set(encoded.ids)
         done = {row["id"]: row for row in previous if row["id"] in selected_ids}
         if done:
-            logger.info("resuming: %d of %d apps already explained in %s", len(done),
-                        len(encoded), journal.path)
+            logger.info(
+                "resuming: %d of %d apps already explained in %s",
+                len(done),
+                len(encoded),
+                journal.path,
+            )
 
     n_resumed = len(done)
     todo = [index for index, app_id in enumerate(encoded.ids) if app_id not in done]
     if progress is not None and n_resumed:
         progress(n_resumed)
     try:
-        for index, row in _explain_rows(model, encoded, todo, method=method, options=options,
-                                        seed=seed, jobs=jobs):
+        for index, row in _explain_rows(
+            model, encoded, todo, method=method, options=options, seed=seed, jobs=jobs
+        ):
             done[encoded.ids[index]] = row
             if journal is not None:
                 journal.append(row)
@@ -215,8 +247,9 @@ def explain_apps(
 _WORKER: dict[str, object] = {}
 
 
-def _start_worker(model: Detector, encoded: EncodedApps, method: str, options: ExplainOptions,
-                  seed: int) -> None:
+def _start_worker(
+    model: Detector, encoded: EncodedApps, method: str, options: ExplainOptions, seed: int
+) -> None:
     import torch
 
     torch.set_num_threads(1)
@@ -225,30 +258,52 @@ def _start_worker(model: Detector, encoded: EncodedApps, method: str, options: E
 
 def _explain_in_worker(index: int) -> tuple[int, dict]:
     encoded: EncodedApps = _WORKER["encoded"]  # type: ignore[assignment]
-    explanation = explain_one(_WORKER["model"], encoded.app_tokens(index),  # type: ignore[arg-type]
-                              app_id=encoded.ids[index], label=int(encoded.labels[index]),
-                              method=str(_WORKER["method"]),
-                              options=_WORKER["options"],  # type: ignore[arg-type]
-                              seed=int(_WORKER["seed"]))  # type: ignore[call-overload]
+    explanation = explain_one(
+        _WORKER["model"],
+        encoded.app_tokens(index),  # type: ignore[arg-type]
+        app_id=encoded.ids[index],
+        label=int(encoded.labels[index]),
+        method=str(_WORKER["method"]),
+        options=_WORKER["options"],  # type: ignore[arg-type]
+        seed=int(_WORKER["seed"]),
+    )  # type: ignore[call-overload]
     return index, explanation_to_row(explanation)
 
 
-def _explain_rows(model: Detector, encoded: EncodedApps, todo: list[int], *, method: str,
-                  options: ExplainOptions, seed: int, jobs: int) -> Iterator[tuple[int, dict]]:
+def _explain_rows(
+    model: Detector,
+    encoded: EncodedApps,
+    todo: list[int],
+    *,
+    method: str,
+    options: ExplainOptions,
+    seed: int,
+    jobs: int,
+) -> Iterator[tuple[int, dict]]:
     """Yield (row index, table row) for each app in ``todo``, in one or several processes."""
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     if jobs == 1 or len(todo) < 2:
         for index in todo:
-            explanation = explain_one(model, encoded.app_tokens(index), app_id=encoded.ids[index],
-                                      label=int(encoded.labels[index]), method=method,
-                                      options=options, seed=seed)
+            explanation = explain_one(
+                model,
+                encoded.app_tokens(index),
+                app_id=encoded.ids[index],
+                label=int(encoded.labels[index]),
+                method=method,
+                options=options,
+                seed=seed,
+            )
             yield index, explanation_to_row(explanation)
         return
     # fork shares the model and apps with the workers without pickling them.
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
-                             initargs=(model, encoded, method, options, seed)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(model, encoded, method, options, seed),
+    ) as pool:
         futures = [pool.submit(_explain_in_worker, index) for index in todo]
         for future in as_completed(futures):
             yield future.result()
@@ -259,11 +314,15 @@ def _check_settings(path: Path, settings: dict[str, object]) -> None:
     if not path.is_file():
         return
     stored = json.loads(path.read_text(encoding="utf-8"))
-    changed = sorted(key for key in settings.keys() | stored.keys()
-                     if stored.get(key) != settings.get(key))
+    changed = sorted(
+        key for key in settings.keys() | stored.keys() if stored.get(key) != settings.get(key)
+    )
     if changed:
-        details = ", ".join(f"{key} {stored.get(key)!r} -> {settings.get(key)!r}"
-                            for key in changed)
-        raise DataError(f"{path.with_suffix('').with_suffix('.jsonl')} was written with other "
-                        f"settings ({details}); pass --restart (resume=False) to recompute "
-                        "every app")
+        details = ", ".join(
+            f"{key} {stored.get(key)!r} -> {settings.get(key)!r}" for key in changed
+        )
+        raise DataError(
+            f"{path.with_suffix('').with_suffix('.jsonl')} was written with other "
+            f"settings ({details}); pass --restart (resume=False) to recompute "
+            "every app"
+        )

@@ -20,8 +20,15 @@ import pandas as pd
 from droidlens.errors import DataError
 from droidlens.explain.result import Explanation
 
-__all__ = ["ExplanationJournal", "explanation_to_row", "rows_to_frame", "read_explanations",
-           "explanations_from_frame", "write_original_json", "ORIGINAL_COLUMNS"]
+__all__ = [
+    "ExplanationJournal",
+    "explanation_to_row",
+    "rows_to_frame",
+    "read_explanations",
+    "explanations_from_frame",
+    "write_original_json",
+    "ORIGINAL_COLUMNS",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +92,12 @@ class ExplanationJournal:
                 try:
                     rows.append(json.loads(line))
                 except json.JSONDecodeError:
-                    logger.warning("%s:%d: ignored an incomplete row (the run stopped while "
-                                   "writing it); it will be recomputed", self.path, number)
+                    logger.warning(
+                        "%s:%d: ignored an incomplete row (the run stopped while "
+                        "writing it); it will be recomputed",
+                        self.path,
+                        number,
+                    )
         return rows
 
     def repair(self, rows: list[dict[str, Any]]) -> None:
@@ -147,10 +158,14 @@ def explanations_from_frame(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """
     missing = [column for column in ("id", "ranking") if column not in frame.columns]
     if missing:
-        raise DataError(f"not an explanation table: the column(s) {', '.join(missing)} are "
-                        "missing; pass a file from the run folder's explanations/")
-    return {str(app_id): np.asarray(ranking, dtype=np.int64)
-            for app_id, ranking in zip(frame["id"], frame["ranking"], strict=True)}
+        raise DataError(
+            f"not an explanation table: the column(s) {', '.join(missing)} are "
+            "missing; pass a file from the run folder's explanations/"
+        )
+    return {
+        str(app_id): np.asarray(ranking, dtype=np.int64)
+        for app_id, ranking in zip(frame["id"], frame["ranking"], strict=True)
+    }
 
 
 def write_original_json(frame: pd.DataFrame, path: str | Path) -> Path:

@@ -2,10 +2,10 @@
 
 from droidlens.fidelity.augmentation import augmentation_test
 from droidlens.fidelity.compare import (
-                                        TEST_NAMES,
-                                        CompareSettings,
-                                        ComparisonResult,
-                                        compare_methods,
+    TEST_NAMES,
+    CompareSettings,
+    ComparisonResult,
+    compare_methods,
 )
 from droidlens.fidelity.deduction import deduction_test
 from droidlens.fidelity.descriptive import descriptive_accuracy, descriptive_sparsity
@@ -16,8 +16,22 @@ from droidlens.fidelity.stability import stability
 from droidlens.fidelity.synthetic import keep_top_k, random_rankings, synthetic_test
 
 __all__ = [
-    "TEST_NAMES", "BinaryMetrics", "CompareSettings", "ComparisonResult", "augmentation_test",
-    "binary_metrics", "compare_methods", "count_grid", "deduction_test", "descriptive_accuracy",
-    "descriptive_sparsity", "efficiency", "k_for_percent", "keep_top_k", "percent_grid",
-    "random_rankings", "stability", "synthetic_test",
+    "TEST_NAMES",
+    "BinaryMetrics",
+    "CompareSettings",
+    "ComparisonResult",
+    "augmentation_test",
+    "binary_metrics",
+    "compare_methods",
+    "count_grid",
+    "deduction_test",
+    "descriptive_accuracy",
+    "descriptive_sparsity",
+    "efficiency",
+    "k_for_percent",
+    "keep_top_k",
+    "percent_grid",
+    "random_rankings",
+    "stability",
+    "synthetic_test",
 ]

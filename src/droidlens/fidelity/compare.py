@@ -88,8 +88,17 @@ def _explain_with_runner(
     """Explain every app with the explanation runner, which journals rows and resumes."""
     from droidlens.explain.runner import explain_apps
 
-    table = explain_apps(model, encoded, method=method, options=options, out_dir=out_dir,
-                         seed=seed, resume=True, jobs=jobs, progress=advance)
+    table = explain_apps(
+        model,
+        encoded,
+        method=method,
+        options=options,
+        out_dir=out_dir,
+        seed=seed,
+        resume=True,
+        jobs=jobs,
+        progress=advance,
+    )
     rows = table.frame
     return MethodRun(
         method,

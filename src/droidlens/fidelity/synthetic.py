@@ -25,15 +25,17 @@ __all__ = ["synthetic_test", "keep_top_k", "check_rankings", "random_rankings"]
 def check_rankings(encoded: EncodedApps, rankings: Sequence[np.ndarray]) -> None:
     """Raise ValueError unless each ranking is a permutation of its app's positions."""
     if len(rankings) != len(encoded):
-        raise ValueError(f"got {len(rankings)} rankings for {len(encoded)} apps; give one "
-                         "ranking per app, in the same order")
+        raise ValueError(
+            f"got {len(rankings)} rankings for {len(encoded)} apps; give one "
+            "ranking per app, in the same order"
+        )
     for row, ranking in enumerate(rankings):
         seq_len = int(encoded.seq_len[row])
         ranking = np.asarray(ranking)
-        if ranking.shape != (seq_len,) or not np.array_equal(np.sort(ranking),
-                                                             np.arange(seq_len)):
-            raise ValueError(f"the ranking of app {encoded.ids[row]} is not a permutation of "
-                             f"0..{seq_len - 1}")
+        if ranking.shape != (seq_len,) or not np.array_equal(np.sort(ranking), np.arange(seq_len)):
+            raise ValueError(
+                f"the ranking of app {encoded.ids[row]} is not a permutation of 0..{seq_len - 1}"
+            )
 
 
 def keep_top_k(tokens: np.ndarray, ranking: np.ndarray, k: int) -> np.ndarray:
@@ -49,12 +51,18 @@ def random_rankings(encoded: EncodedApps, *, seed: int) -> list[np.ndarray]:
     return [rng.permutation(int(n)).astype(np.int64) for n in encoded.seq_len]
 
 
-def _predict_kept(model: Detector, encoded: EncodedApps, rankings: Sequence[np.ndarray],
-                  ks: np.ndarray, batch_size: int) -> np.ndarray:
+def _predict_kept(
+    model: Detector,
+    encoded: EncodedApps,
+    rankings: Sequence[np.ndarray],
+    ks: np.ndarray,
+    batch_size: int,
+) -> np.ndarray:
     tokens = encoded.tokens.copy()
     for row, ranking in enumerate(rankings):
-        tokens[row, : encoded.seq_len[row]] = keep_top_k(encoded.app_tokens(row), ranking,
-                                                         int(ks[row]))
+        tokens[row, : encoded.seq_len[row]] = keep_top_k(
+            encoded.app_tokens(row), ranking, int(ks[row])
+        )
     return model.predict_proba(tokens, batch_size=batch_size)
 
 
@@ -124,6 +132,17 @@ def synthetic_test(
         records.append(record)
         if progress is not None:
             progress(1)
-    ordered = [column, "f1", "tpr", "fpr", "accuracy", "precision", "tp", "tn", "fp", "fn",
-               "n_apps"]
+    ordered = [
+        column,
+        "f1",
+        "tpr",
+        "fpr",
+        "accuracy",
+        "precision",
+        "tp",
+        "tn",
+        "fp",
+        "fn",
+        "n_apps",
+    ]
     return pd.DataFrame.from_records(records)[ordered]

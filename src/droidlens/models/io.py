@@ -123,8 +123,16 @@ def load_run(path: str | Path) -> Run:
         model = build_model(config["model"], vocab_size=vocab_size, max_words=max_words, **hparams)
         state = load_file(str(path / WEIGHTS_FILE))
         model.load_state_dict(state)
-    except (KeyError, TypeError, ValueError, DataError, ModelError, RuntimeError, OSError,
-            SafetensorError) as error:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        DataError,
+        ModelError,
+        RuntimeError,
+        OSError,
+        SafetensorError,
+    ) as error:
         # json.JSONDecodeError is a ValueError; a config of the wrong shape raises TypeError.
         raise ModelError(f"{path}: cannot load the run folder ({error})") from None
     model.eval()

@@ -75,8 +75,9 @@ class BiLSTM(nn.Module):
         """
         last = (lengths - 1).to(x.device).view(-1, 1, 1).expand(-1, 1, self.hidden_size)
         outputs = x
-        for forward_lstm, backward_lstm in zip(self.forward_layers, self.backward_layers,
-                                               strict=True):
+        for forward_lstm, backward_lstm in zip(
+            self.forward_layers, self.backward_layers, strict=True
+        ):
             forward_out, _ = forward_lstm(outputs)
             backward_rev, _ = backward_lstm(reverse_within_length(outputs, lengths))
             backward_out = reverse_within_length(backward_rev, lengths)

@@ -10,6 +10,13 @@ from droidlens.pipeline.fidelity_run import FidelityResult, fidelity_run
 from droidlens.pipeline.training import TrainSettings, TrainSummary, train_run
 
 __all__ = [
-    "EvaluationResult", "FidelityResult", "TrainSettings", "TrainSummary", "evaluate_run",
-    "explain_run", "fidelity_run", "select_apps", "train_run",
+    "EvaluationResult",
+    "FidelityResult",
+    "TrainSettings",
+    "TrainSummary",
+    "evaluate_run",
+    "explain_run",
+    "fidelity_run",
+    "select_apps",
+    "train_run",
 ]

@@ -26,9 +26,16 @@ def training_data_path(run: Run) -> Path:
     return Path(recorded)
 
 
-def select_apps(run: Run, *, data: str | Path | None = None, test_data: str | Path | None = None,
-                max_apps: int | None = None, seed: int = 0, skip_invalid: bool = False,
-                require_labels: bool = True) -> tuple[EncodedApps, list[App]]:
+def select_apps(
+    run: Run,
+    *,
+    data: str | Path | None = None,
+    test_data: str | Path | None = None,
+    max_apps: int | None = None,
+    seed: int = 0,
+    skip_invalid: bool = False,
+    require_labels: bool = True,
+) -> tuple[EncodedApps, list[App]]:
     """Return the apps to evaluate, explain or measure, encoded with the run's vocabulary.
 
     Parameters
@@ -51,8 +58,7 @@ def select_apps(run: Run, *, data: str | Path | None = None, test_data: str | Pa
     apps : list of App
     """
     if test_data is not None:
-        apps = load_apps(test_data, skip_invalid=skip_invalid,
-                         allow_unlabelled=not require_labels)
+        apps = load_apps(test_data, skip_invalid=skip_invalid, allow_unlabelled=not require_labels)
         source = f"all apps of {test_data}"
     else:
         path = Path(data) if data is not None else training_data_path(run)

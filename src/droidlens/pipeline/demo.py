@@ -33,8 +33,15 @@ class DemoResult:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def run_demo(out_dir: str | Path, *, n_apps: int = 2000, max_len: int = 300, seed: int = 0,
-             settings: TrainSettings = DEMO_SETTINGS, progress: bool = False) -> DemoResult:
+def run_demo(
+    out_dir: str | Path,
+    *,
+    n_apps: int = 2000,
+    max_len: int = 300,
+    seed: int = 0,
+    settings: TrainSettings = DEMO_SETTINGS,
+    progress: bool = False,
+) -> DemoResult:
     """Generate apps, run the pipeline on them and check rankings against the inserted chains.
 
     Parameters
@@ -60,8 +67,14 @@ def run_demo(out_dir: str | Path, *, n_apps: int = 2000, max_len: int = 300, see
     apps = generate_apps(n_apps, seed=seed, max_len=max_len)
     data_path = out_dir / "data" / "synthetic-apps.jsonl.gz"
     write_jsonl(apps, data_path)
-    run = run_pipeline(data_path, out_dir, settings=settings, seed=seed,
-                       options=ExplainOptions(), progress=progress)
+    run = run_pipeline(
+        data_path,
+        out_dir,
+        settings=settings,
+        seed=seed,
+        options=ExplainOptions(),
+        progress=progress,
+    )
 
     by_id = {app.app_id: app for app in apps}
     frame = run.explanations.frame
@@ -75,13 +88,20 @@ def run_demo(out_dir: str | Path, *, n_apps: int = 2000, max_len: int = 300, see
             ranking = np.asarray(ranking, dtype=np.int64)
             shuffled = rng.permutation(len(ranking))
             for name, order in (("occlusion", ranking), ("random", shuffled)):
-                scores[name].append((chain_hit_rate(order, truth, k),
-                                     chain_recall(order, truth, k)))
+                scores[name].append(
+                    (chain_hit_rate(order, truth, k), chain_recall(order, truth, k))
+                )
         for name, values in scores.items():
             array = np.array(values, dtype=np.float64).reshape(-1, 2)
-            records.append({"k": k, "ranking": name, "apps": len(array),
-                            "hit rate": float(np.nanmean(array[:, 0])) if len(array) else np.nan,
-                            "recall": float(np.nanmean(array[:, 1])) if len(array) else np.nan})
+            records.append(
+                {
+                    "k": k,
+                    "ranking": name,
+                    "apps": len(array),
+                    "hit rate": float(np.nanmean(array[:, 0])) if len(array) else np.nan,
+                    "recall": float(np.nanmean(array[:, 1])) if len(array) else np.nan,
+                }
+            )
     ground_truth = pd.DataFrame.from_records(records)
     path = out_dir / "ground_truth.csv"
     ground_truth.to_csv(path, index=False)

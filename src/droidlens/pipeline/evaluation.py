@@ -41,8 +41,14 @@ def format_metrics(metrics: BinaryMetrics, *, title: str = "") -> str:
     return "\n".join(lines)
 
 
-def evaluate_model(model: Detector, encoded: EncodedApps, *, name: str,
-                   run_dir: str | Path | None = None, batch_size: int = 100) -> EvaluationResult:
+def evaluate_model(
+    model: Detector,
+    encoded: EncodedApps,
+    *,
+    name: str,
+    run_dir: str | Path | None = None,
+    batch_size: int = 100,
+) -> EvaluationResult:
     """Predict the apps, compute the metrics and write them under ``run_dir/metrics``."""
     proba = model.predict_proba(encoded.tokens, batch_size=batch_size)
     predicted = (proba[:, 1] >= 0.5).astype(np.int64)
@@ -53,21 +59,34 @@ def evaluate_model(model: Detector, encoded: EncodedApps, *, name: str,
         folder.mkdir(parents=True, exist_ok=True)
         result.json_path = folder / f"{name}.json"
         # A rate with a zero denominator is NaN; JSON has no NaN, so it is written as null.
-        values = {key: None if isinstance(value, float) and math.isnan(value) else value
-                  for key, value in metrics.as_dict().items()}
+        values = {
+            key: None if isinstance(value, float) and math.isnan(value) else value
+            for key, value in metrics.as_dict().items()
+        }
         result.json_path.write_text(json.dumps(values, indent=1), encoding="utf-8")
         result.csv_path = folder / f"{name}.csv"
         pd.DataFrame([metrics.as_dict()]).to_csv(result.csv_path, index=False)
         result.predictions_path = folder / f"{name}-predictions.csv"
-        pd.DataFrame({"id": encoded.ids, "label": encoded.labels, "p_benign": proba[:, 0],
-                      "p_malicious": proba[:, 1], "predicted": predicted}).to_csv(
-            result.predictions_path, index=False)
+        pd.DataFrame(
+            {
+                "id": encoded.ids,
+                "label": encoded.labels,
+                "p_benign": proba[:, 0],
+                "p_malicious": proba[:, 1],
+                "predicted": predicted,
+            }
+        ).to_csv(result.predictions_path, index=False)
     return result
 
 
-def evaluate_run(run_dir: str | Path, *, data: str | Path | None = None,
-                 test_data: str | Path | None = None, skip_invalid: bool = False,
-                 batch_size: int = 100) -> EvaluationResult:
+def evaluate_run(
+    run_dir: str | Path,
+    *,
+    data: str | Path | None = None,
+    test_data: str | Path | None = None,
+    skip_invalid: bool = False,
+    batch_size: int = 100,
+) -> EvaluationResult:
     """Evaluate a run folder's model on its test split or on another labelled file.
 
     The metrics go to ``run_dir/metrics/test.*`` or ``run_dir/metrics/test-data-<file stem>.*``.

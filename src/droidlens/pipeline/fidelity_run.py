@@ -33,10 +33,17 @@ class FidelityResult:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def fidelity_run(run_dir: str | Path, *, explanations: str | Path | list[str | Path],
-                 data: str | Path | None = None,
-                 test_data: str | Path | None = None, seed: int = 0, write_json: bool = False,
-                 skip_invalid: bool = False, progress: bool = False) -> FidelityResult:
+def fidelity_run(
+    run_dir: str | Path,
+    *,
+    explanations: str | Path | list[str | Path],
+    data: str | Path | None = None,
+    test_data: str | Path | None = None,
+    seed: int = 0,
+    write_json: bool = False,
+    skip_invalid: bool = False,
+    progress: bool = False,
+) -> FidelityResult:
     """Measure the synthetic test for the rankings in ``explanations`` and for random rankings.
 
     Parameters
@@ -58,8 +65,11 @@ def fidelity_run(run_dir: str | Path, *, explanations: str | Path | list[str | P
         ``by_count`` and ``by_percent`` have a ``ranking`` column (the method, or ``random``).
     """
     run = load_run(run_dir)
-    tables = [Path(explanations)] if isinstance(explanations, str | Path) else \
-        [Path(path) for path in explanations]
+    tables = (
+        [Path(explanations)]
+        if isinstance(explanations, str | Path)
+        else [Path(path) for path in explanations]
+    )
     by_table = {}
     for path in tables:
         frame = read_explanations(path)
@@ -71,16 +81,20 @@ def fidelity_run(run_dir: str | Path, *, explanations: str | Path | list[str | P
     encoded, _ = select_apps(run, data=data, test_data=test_data, skip_invalid=skip_invalid)
     rows = [i for i, app_id in enumerate(encoded.ids) if app_id in first]
     if not rows:
-        raise DataError(f"none of the apps in {tables[0]} is among the selected apps; pass "
-                        "the same --data or --test-data as when explaining")
+        raise DataError(
+            f"none of the apps in {tables[0]} is among the selected apps; pass "
+            "the same --data or --test-data as when explaining"
+        )
     encoded = encoded.subset(rows)
     logger.info("measuring %d explained apps", len(encoded))
     rankings = {}
     for name, table in by_table.items():
         missing = [app_id for app_id in encoded.ids if app_id not in table]
         if missing:
-            raise DataError(f"the table {name} has no ranking for app {missing[0]}; explain the "
-                            "same apps with every method")
+            raise DataError(
+                f"the table {name} has no ranking for app {missing[0]}; explain the "
+                "same apps with every method"
+            )
         rankings[name] = [table[app_id] for app_id in encoded.ids]
     rankings["random"] = random_rankings(encoded, seed=seed)
 
@@ -90,19 +104,24 @@ def fidelity_run(run_dir: str | Path, *, explanations: str | Path | list[str | P
     with progress_bar(total, "synthetic test", enabled=progress) as advance:
         for name, ranking_list in rankings.items():
             for by, grid in grids.items():
-                table = synthetic_test(run.model, encoded, ranking_list, by=by, grid=grid,
-                                       progress=advance)
+                table = synthetic_test(
+                    run.model, encoded, ranking_list, by=by, grid=grid, progress=advance
+                )
                 table.insert(0, "ranking", name)
                 curves[by].append(table)
-    result = FidelityResult(pd.concat(curves["count"], ignore_index=True),
-                            pd.concat(curves["percent"], ignore_index=True))
-    result.files = _write(result, Path(run_dir) / FIDELITY_DIR, method=method,
-                          write_json=write_json)
+    result = FidelityResult(
+        pd.concat(curves["count"], ignore_index=True),
+        pd.concat(curves["percent"], ignore_index=True),
+    )
+    result.files = _write(
+        result, Path(run_dir) / FIDELITY_DIR, method=method, write_json=write_json
+    )
     return result
 
 
-def _write(result: FidelityResult, folder: Path, *, method: str,
-           write_json: bool) -> dict[str, Path]:
+def _write(
+    result: FidelityResult, folder: Path, *, method: str, write_json: bool
+) -> dict[str, Path]:
     from droidlens.report.fidelity_plot import plot_synthetic
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -116,7 +135,10 @@ def _write(result: FidelityResult, folder: Path, *, method: str,
                 path = folder / f"synthetic_{by}_{name}.json"
                 part[[column, *_ORIGINAL_COLUMNS]].to_json(path, orient="records")
                 files[f"synthetic by {by} ({name}) json"] = path
-    files["plot"] = plot_synthetic(result.by_count, result.by_percent,
-                                   folder / "synthetic.png", title=f"Synthetic test: {method}")
+    files["plot"] = plot_synthetic(
+        result.by_count,
+        result.by_percent,
+        folder / "synthetic.png",
+        title=f"Synthetic test: {method}",
+    )
     return files
-

@@ -33,11 +33,21 @@ class RunSummary:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def run_pipeline(data: str | Path, out_dir: str | Path, *, test_data: str | Path | None = None,
-                 settings: TrainSettings | None = None, method: str = "occlusion",
-                 options: ExplainOptions | None = None, max_apps: int | None = None,
-                 seed: int = 0, write_json: bool = False, skip_invalid: bool = False,
-                 jobs: int = 1, progress: bool = False) -> RunSummary:
+def run_pipeline(
+    data: str | Path,
+    out_dir: str | Path,
+    *,
+    test_data: str | Path | None = None,
+    settings: TrainSettings | None = None,
+    method: str = "occlusion",
+    options: ExplainOptions | None = None,
+    max_apps: int | None = None,
+    seed: int = 0,
+    write_json: bool = False,
+    skip_invalid: bool = False,
+    jobs: int = 1,
+    progress: bool = False,
+) -> RunSummary:
     """Train on ``data``, then evaluate, explain and run the synthetic test on the test apps.
 
     Parameters
@@ -70,32 +80,76 @@ def run_pipeline(data: str | Path, out_dir: str | Path, *, test_data: str | Path
     find_method(method)
     settings = settings or TrainSettings(seed=seed)
     out_dir = Path(out_dir)
-    training = train_run(data, out_dir, settings=settings, skip_invalid=skip_invalid,
-                         progress=progress)
-    evaluation = evaluate_run(out_dir, test_data=test_data, skip_invalid=skip_invalid) \
-        if test_data is not None else training.test
+    training = train_run(
+        data, out_dir, settings=settings, skip_invalid=skip_invalid, progress=progress
+    )
+    evaluation = (
+        evaluate_run(out_dir, test_data=test_data, skip_invalid=skip_invalid)
+        if test_data is not None
+        else training.test
+    )
     if evaluation is None:
         evaluation = evaluate_run(out_dir, skip_invalid=skip_invalid)
-    explanations = explain_run(out_dir, method=method, options=options, test_data=test_data,
-                               max_apps=max_apps, seed=seed, write_json=write_json,
-                               skip_invalid=skip_invalid, jobs=jobs, progress=progress)
+    explanations = explain_run(
+        out_dir,
+        method=method,
+        options=options,
+        test_data=test_data,
+        max_apps=max_apps,
+        seed=seed,
+        write_json=write_json,
+        skip_invalid=skip_invalid,
+        jobs=jobs,
+        progress=progress,
+    )
     tables = [explanations.path]
     if hasattr(training_model(out_dir), "attention_weights") and method != "attention":
         # The attention model's own weights are a ranking too; measure it beside the method.
-        attention = explain_run(out_dir, method="attention", test_data=test_data,
-                                max_apps=max_apps, seed=seed, write_json=write_json,
-                                skip_invalid=skip_invalid, progress=progress)
+        attention = explain_run(
+            out_dir,
+            method="attention",
+            test_data=test_data,
+            max_apps=max_apps,
+            seed=seed,
+            write_json=write_json,
+            skip_invalid=skip_invalid,
+            progress=progress,
+        )
         tables.append(attention.path)
-    fidelity = fidelity_run(out_dir, explanations=tables, test_data=test_data,
-                            seed=seed, write_json=write_json, skip_invalid=skip_invalid,
-                            progress=progress)
-    files = {"run folder": out_dir, "metrics": evaluation.json_path,
-             "explanations": explanations.path, **fidelity.files}
-    summary = RunSummary(out_dir, training, evaluation, explanations, fidelity,
-                         {k: v for k, v in files.items() if v is not None})
-    (out_dir / "summary.json").write_text(json.dumps(
-        {"metrics": evaluation.metrics.as_dict(), "best_epoch": training.result.best_epoch,
-         "files": {k: str(v) for k, v in summary.files.items()}}, indent=1), encoding="utf-8")
+    fidelity = fidelity_run(
+        out_dir,
+        explanations=tables,
+        test_data=test_data,
+        seed=seed,
+        write_json=write_json,
+        skip_invalid=skip_invalid,
+        progress=progress,
+    )
+    files = {
+        "run folder": out_dir,
+        "metrics": evaluation.json_path,
+        "explanations": explanations.path,
+        **fidelity.files,
+    }
+    summary = RunSummary(
+        out_dir,
+        training,
+        evaluation,
+        explanations,
+        fidelity,
+        {k: v for k, v in files.items() if v is not None},
+    )
+    (out_dir / "summary.json").write_text(
+        json.dumps(
+            {
+                "metrics": evaluation.metrics.as_dict(),
+                "best_epoch": training.result.best_epoch,
+                "files": {k: str(v) for k, v in summary.files.items()},
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     return summary
 
 

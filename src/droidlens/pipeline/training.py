@@ -60,8 +60,14 @@ class TrainSummary:
 
 
 def _word_lists(apps: list, tokenizer: TokenizerConfig) -> list[list[str]]:
-    return [[word for call in app.calls[: tokenizer.max_calls]
-             for word in split_call(call, config=tokenizer)] for app in apps]
+    return [
+        [
+            word
+            for call in app.calls[: tokenizer.max_calls]
+            for word in split_call(call, config=tokenizer)
+        ]
+        for app in apps
+    ]
 
 
 def _load_split(out_dir: Path, apps: list, settings: TrainSettings) -> Split:
@@ -72,9 +78,15 @@ def _load_split(out_dir: Path, apps: list, settings: TrainSettings) -> Split:
     return stratified_split(apps, fractions=settings.fractions, seed=settings.seed)
 
 
-def train_run(data: str | Path, out_dir: str | Path, *, settings: TrainSettings | None = None,
-              split: str | Path | None = None, skip_invalid: bool = False,
-              progress: bool = False) -> TrainSummary:
+def train_run(
+    data: str | Path,
+    out_dir: str | Path,
+    *,
+    settings: TrainSettings | None = None,
+    split: str | Path | None = None,
+    skip_invalid: bool = False,
+    progress: bool = False,
+) -> TrainSummary:
     """Split the apps, build the vocabulary, train, save the run folder and score the test split.
 
     Parameters
@@ -98,13 +110,17 @@ def train_run(data: str | Path, out_dir: str | Path, *, settings: TrainSettings 
     the_split = Split.load(split) if split is not None else _load_split(out_dir, apps, settings)
     parts = {name: the_split.select(apps, name) for name in ("train", "validation", "test")}
 
-    tokenizer = TokenizerConfig(max_words=settings.max_words, max_calls=settings.max_calls,
-                                camel_case=settings.camel_case)
+    tokenizer = TokenizerConfig(
+        max_words=settings.max_words, max_calls=settings.max_calls, camel_case=settings.camel_case
+    )
     words = _word_lists(parts["train"], tokenizer)
     vocab = Vocabulary.build(words, tokenizer=tokenizer, min_count=settings.min_count)
     encoded = {name: encode_apps(part, vocab) for name, part in parts.items()}
-    logger.info("%d training, %d validation, %d test apps; %d words", *(len(p) for p in
-                parts.values()), len(vocab))
+    logger.info(
+        "%d training, %d validation, %d test apps; %d words",
+        *(len(p) for p in parts.values()),
+        len(vocab),
+    )
 
     device = resolve_device(settings.device)
     # The seed sets the initial weights too, without touching the caller's global generator.
@@ -113,8 +129,12 @@ def train_run(data: str | Path, out_dir: str | Path, *, settings: TrainSettings 
         model = build_model(settings.model, vocab_size=len(vocab), max_words=settings.max_words)
     embeddings = _prepare_embeddings(model, vocab, words, settings)
 
-    config = TrainConfig(epochs=settings.epochs, batch_size=settings.batch_size,
-                         learning_rate=settings.learning_rate, seed=settings.seed)
+    config = TrainConfig(
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate,
+        seed=settings.seed,
+    )
     total = settings.epochs * len(parts["train"])
     with progress_bar(total, f"training {settings.model}", enabled=progress) as advance:
         done = {"epoch": 0, "apps": 0}
@@ -124,22 +144,37 @@ def train_run(data: str | Path, out_dir: str | Path, *, settings: TrainSettings 
             done.update(epoch=epoch, apps=apps_done)
             advance(step)
 
-        result = train_detector(model, encoded["train"], encoded["validation"], config=config,
-                                device=device, amp=settings.amp, progress=on_batch)
+        result = train_detector(
+            model,
+            encoded["train"],
+            encoded["validation"],
+            config=config,
+            device=device,
+            amp=settings.amp,
+            progress=on_batch,
+        )
     model.cpu()
 
-    training: dict[str, Any] = {**asdict(settings), "data": str(Path(data).resolve()),
-                                "embeddings_info": embeddings, **result.as_dict()}
+    training: dict[str, Any] = {
+        **asdict(settings),
+        "data": str(Path(data).resolve()),
+        "embeddings_info": embeddings,
+        **result.as_dict(),
+    }
     training.pop("history")
     save_run(out_dir, model=model, vocab=vocab, training=training, split=the_split)
     pd.DataFrame(result.history).to_csv(out_dir / "history.csv", index=False)
-    test = evaluate_model(model, encoded["test"], name="test", run_dir=out_dir) \
-        if len(parts["test"]) else None
+    test = (
+        evaluate_model(model, encoded["test"], name="test", run_dir=out_dir)
+        if len(parts["test"])
+        else None
+    )
     return TrainSummary(out_dir, result, test, {k: len(v) for k, v in parts.items()})
 
 
-def _prepare_embeddings(model, vocab: Vocabulary, words: list[list[str]],
-                        settings: TrainSettings) -> dict[str, Any]:
+def _prepare_embeddings(
+    model, vocab: Vocabulary, words: list[list[str]], settings: TrainSettings
+) -> dict[str, Any]:
     if settings.embeddings is None:
         return {"source": "random"}
     dim = model.embedding.embedding_dim
@@ -147,8 +182,9 @@ def _prepare_embeddings(model, vocab: Vocabulary, words: list[list[str]],
         matrix = train_word2vec(words, vocab, dim=dim, seed=settings.seed)
         info: dict[str, Any] = {"source": "word2vec trained on the training split"}
     else:
-        matrix, n_missing = load_word_vectors(settings.embeddings, vocab, dim=dim,
-                                              seed=settings.seed)
+        matrix, n_missing = load_word_vectors(
+            settings.embeddings, vocab, dim=dim, seed=settings.seed
+        )
         info = {"source": str(settings.embeddings), "n_missing": int(n_missing)}
     apply_embeddings(model, matrix, freeze=settings.freeze_embeddings)
     info["frozen"] = settings.freeze_embeddings
@@ -156,15 +192,17 @@ def _prepare_embeddings(model, vocab: Vocabulary, words: list[list[str]],
     return info
 
 
-def summarize_settings(data: str | Path, settings: TrainSettings, *,
-                       skip_invalid: bool = False) -> str:
+def summarize_settings(
+    data: str | Path, settings: TrainSettings, *, skip_invalid: bool = False
+) -> str:
     """Return the layer table of the model ``train`` would build on ``data``, without training."""
     from droidlens.models.summary import summarize
 
     apps = load_apps(data, skip_invalid=skip_invalid)
     the_split = stratified_split(apps, fractions=settings.fractions, seed=settings.seed)
-    tokenizer = TokenizerConfig(max_words=settings.max_words, max_calls=settings.max_calls,
-                                camel_case=settings.camel_case)
+    tokenizer = TokenizerConfig(
+        max_words=settings.max_words, max_calls=settings.max_calls, camel_case=settings.camel_case
+    )
     words = _word_lists(the_split.select(apps, "train"), tokenizer)
     vocab = Vocabulary.build(words, tokenizer=tokenizer, min_count=settings.min_count)
     model = build_model(settings.model, vocab_size=len(vocab), max_words=settings.max_words)

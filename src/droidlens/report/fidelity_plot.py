@@ -11,8 +11,14 @@ from matplotlib.figure import Figure
 __all__ = ["plot_synthetic"]
 
 
-def plot_synthetic(by_count: pd.DataFrame, by_percent: pd.DataFrame, path: str | Path, *,
-                   title: str, value: str = "f1") -> Path:
+def plot_synthetic(
+    by_count: pd.DataFrame,
+    by_percent: pd.DataFrame,
+    path: str | Path,
+    *,
+    title: str,
+    value: str = "f1",
+) -> Path:
     """Write a PNG with F1 (or ``value``) against k by count and by percent, one line per ranking.
 
     The count axis is logarithmic after k = 1 (symlog), so the first calls stay visible.

@@ -159,8 +159,11 @@ class FusedMixtureRegression:
         """
         design, response = self._check_fit_input(X, y)
         n_samples, n_features = design.shape
-        lam = (default_lambda(n_samples, n_features, y_std=float(np.std(y))) if self.lam is None
-               else float(self.lam))
+        lam = (
+            default_lambda(n_samples, n_features, y_std=float(np.std(y)))
+            if self.lam is None
+            else float(self.lam)
+        )
         floor = max(SIGMA_FLOOR_RATIO * float(np.std(response)), SIGMA_FLOOR_MIN)
 
         # One regression on all samples: the warm start and the residuals to split.
