@@ -81,6 +81,14 @@ def test_compare_runs_per_method(comparison):
     )
 
 
+def test_compare_deterministic_method_explained_once(comparison):
+    result, out_dir = comparison
+    assert len(result.runs["gradient"]) == 1
+    written = sorted(path.parent.name for path in out_dir.glob("explanations/*/gradient*.parquet"))
+    assert written == ["seed1"]
+    assert result.table.set_index("method").loc["gradient", "stability"] == 1.0
+
+
 @pytest.mark.parametrize(
     ("methods", "tests", "error", "message"),
     [

@@ -163,8 +163,9 @@ def compare_methods(
         explanation rows go to ``explanations/seed<seed>/<table>.parquet`` (journalled, so
         an interrupted comparison resumes).
     seed : int, default=0
-        Seed of the first explanation run (stability adds runs with ``seed + 1, ...``) and of
-        the augmentation pairs.
+        Seed of the first explanation run and of the augmentation pairs. For the stability
+        test, methods that are not deterministic run again with ``seed + 1, ...``; a
+        deterministic method (occlusion, the gradients, attention) runs once and scores 1.0.
     progress : bool, default=True
         Show progress bars.
     settings : CompareSettings, optional
@@ -187,16 +188,22 @@ def compare_methods(
     options = options or ExplainOptions()
     settings = settings or CompareSettings()
     n_runs = settings.n_stability_runs if "stability" in tests else 1
+    # A deterministic method ranks the same for every seed, so one run stands for all runs
+    # of the stability test, which then scores 1.0 without explaining every app again.
+    runs_per_method = {
+        method: 1 if get_method(method).deterministic else n_runs for method in methods
+    }
 
     summaries: dict[str, dict[str, float]] = {}
     curves: list[pd.DataFrame] = []
     runs: dict[str, list[MethodRun]] = {}
     with Progress(disable=not progress, transient=True) as bars:
-        explaining = bars.add_task("explaining", total=len(methods) * n_runs * len(encoded))
+        total = sum(runs_per_method.values()) * len(encoded)
+        explaining = bars.add_task("explaining", total=total)
         testing = bars.add_task("testing", total=len(methods) * len(tests))
         for method in methods:
             runs[method] = []
-            for index in range(n_runs):
+            for index in range(runs_per_method[method]):
                 run_seed = seed + index
                 run = _explain_with_runner(
                     model,
@@ -209,7 +216,8 @@ def compare_methods(
                     advance=lambda n=1: bars.advance(explaining, n),
                 )
                 runs[method].append(run)
-            context = TestContext(model, encoded, runs[method], settings, seed)
+            repeats = n_runs // runs_per_method[method]
+            context = TestContext(model, encoded, runs[method] * repeats, settings, seed)
             summaries[method] = {}
             for test in tests:
                 logger.info("running the %s test on method %s", test, method)
