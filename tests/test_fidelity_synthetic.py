@@ -165,3 +165,22 @@ def test_synthetic_needs_labels() -> None:
     encoded.labels[1] = -1
     with pytest.raises(ValueError, match="needs labelled apps"):
         synthetic_test(model, encoded, marker_first(apps))
+
+
+def test_synthetic_predicts_each_kept_count_once(monkeypatch) -> None:
+    model, encoded, apps = marker_setup(n_apps=6, seq_len=8)
+    predicted_rows = []
+    original = type(model).predict_proba
+
+    def counting(self, tokens, **kwargs):
+        predicted_rows.append(len(tokens))
+        return original(self, tokens, **kwargs)
+
+    monkeypatch.setattr(type(model), "predict_proba", counting)
+    grid = [0, 2, 4, 8, 20, 50]
+    synthetic_test(model, encoded, marker_first(apps), by="count", grid=grid)
+
+    # Every k from 8 on keeps each 8-call app whole, so those apps are predicted once for
+    # k = 0, 2, 4 and 8 and never again.
+    distinct_pairs = {(row, min(k, int(n))) for row, n in enumerate(encoded.seq_len) for k in grid}
+    assert sum(predicted_rows) == len(distinct_pairs)

@@ -51,19 +51,39 @@ def random_rankings(encoded: EncodedApps, *, seed: int) -> list[np.ndarray]:
     return [rng.permutation(int(n)).astype(np.int64) for n in encoded.seq_len]
 
 
-def _predict_kept(
-    model: Detector,
-    encoded: EncodedApps,
-    rankings: Sequence[np.ndarray],
-    ks: np.ndarray,
-    batch_size: int,
-) -> np.ndarray:
-    tokens = encoded.tokens.copy()
-    for row, ranking in enumerate(rankings):
-        tokens[row, : encoded.seq_len[row]] = keep_top_k(
-            encoded.app_tokens(row), ranking, int(ks[row])
-        )
-    return model.predict_proba(tokens, batch_size=batch_size)
+class _KeptPredictions:
+    """Model scores of apps reduced to their top-k calls, each (app, k) predicted once.
+
+    Consecutive grid values often keep the same number of calls of an app (every k past
+    an app's length keeps it whole), so the scores are cached by app and kept count.
+    """
+
+    def __init__(
+        self,
+        model: Detector,
+        encoded: EncodedApps,
+        rankings: Sequence[np.ndarray],
+        batch_size: int,
+    ) -> None:
+        self._model = model
+        self._encoded = encoded
+        self._rankings = rankings
+        self._batch_size = batch_size
+        self._scores: dict[tuple[int, int], np.ndarray] = {}
+
+    def predict(self, ks: np.ndarray) -> np.ndarray:
+        """Return ``(n_apps, 2)`` probabilities with app ``i`` reduced to ``ks[i]`` calls."""
+        encoded = self._encoded
+        missing = [row for row in range(len(encoded)) if (row, int(ks[row])) not in self._scores]
+        if missing:
+            tokens = encoded.tokens[missing].copy()
+            for index, row in enumerate(missing):
+                kept = keep_top_k(encoded.app_tokens(row), self._rankings[row], int(ks[row]))
+                tokens[index, : encoded.seq_len[row]] = kept
+            proba = self._model.predict_proba(tokens, batch_size=self._batch_size)
+            for index, row in enumerate(missing):
+                self._scores[(row, int(ks[row]))] = proba[index]
+        return np.stack([self._scores[(row, int(ks[row]))] for row in range(len(encoded))])
 
 
 def synthetic_test(
@@ -120,13 +140,14 @@ def synthetic_test(
         raise ValueError(f"grid values must be {allowed} with by={by!r}, got {grid.tolist()}")
     column = "k" if by == "count" else "percent k"
 
+    predictions = _KeptPredictions(model, encoded, rankings, batch_size)
     records = []
     for k in grid:
         if by == "count":
             ks = np.minimum(encoded.seq_len, k)
         else:
             ks = k_for_percent(encoded.seq_len, float(k))
-        proba = _predict_kept(model, encoded, rankings, ks, batch_size)
+        proba = predictions.predict(ks)
         metrics = binary_metrics(encoded.labels, (proba[:, 1] >= 0.5).astype(np.int64))
         record = {column: int(k), **metrics.as_dict()}
         records.append(record)
