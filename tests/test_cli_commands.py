@@ -153,6 +153,17 @@ def test_cli_fidelity(run_dir: Path) -> None:
     assert set(curve[0]) == {"k", "f1", "tpr", "fpr", "accuracy", "precision"}
 
 
+def test_cli_fidelity_out_keeps_default_folder(run_dir: Path, tmp_path: Path) -> None:
+    invoke("explain", "--model", run_dir, "--max-apps", "3")
+    invoke("fidelity", "--model", run_dir)
+    before = (run_dir / "fidelity" / "synthetic_count.parquet").read_bytes()
+    other = tmp_path / "trend-fidelity"
+    invoke("fidelity", "--model", run_dir, "--out", other, "--seed", "5")
+    assert (other / "synthetic_count.parquet").is_file()
+    assert (other / "synthetic.png").is_file()
+    assert (run_dir / "fidelity" / "synthetic_count.parquet").read_bytes() == before
+
+
 def test_cli_run_with_test_data(data: Path, other_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = invoke(

@@ -279,7 +279,7 @@ def fidelity(
         list[Path] | None,
         typer.Option(
             help="Explanation table (.parquet); repeat the option to measure several tables in one "
-            "run (each gives a curve; the files in fidelity/ are replaced). Default: the model's "
+            "run (each gives a curve). Default: the model's "
             "explanations/occlusion-fusedlasso.parquet."
         ),
     ] = None,
@@ -288,6 +288,13 @@ def fidelity(
     seed: SeedOption = 0,
     json: JsonOption = False,
     skip_invalid: SkipInvalidOption = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the curves and the plot. Default: the run folder's fidelity/, "
+            "whose files a later run replaces; give another folder to keep both."
+        ),
+    ] = None,
 ) -> None:
     """Run the synthetic test: keep each app's top-k calls, re-measure, compare with random."""
     from droidlens.pipeline.fidelity_run import fidelity_run
@@ -296,6 +303,7 @@ def fidelity(
     print_fidelity(
         fidelity_run(
             model,
+            out_dir=out,
             explanations=list(tables),
             data=data,
             test_data=test_data,

@@ -43,6 +43,7 @@ def fidelity_run(
     write_json: bool = False,
     skip_invalid: bool = False,
     progress: bool = False,
+    out_dir: str | Path | None = None,
 ) -> FidelityResult:
     """Measure the synthetic test for the rankings in ``explanations`` and for random rankings.
 
@@ -58,6 +59,13 @@ def fidelity_run(
         Seed of the random baseline ranking.
     write_json : bool, default=False
         Also write the curves as pandas JSON records with the original column names.
+    skip_invalid : bool, default=False
+        Skip invalid apps (logged with their ids) instead of stopping.
+    progress : bool, default=False
+        Show a progress bar.
+    out_dir : str or Path, optional
+        Folder for ``synthetic_count.parquet``, ``synthetic_percent.parquet`` and
+        ``synthetic.png``. Default: ``run_dir/fidelity``, whose files a later run replaces.
 
     Returns
     -------
@@ -113,9 +121,8 @@ def fidelity_run(
         pd.concat(curves["count"], ignore_index=True),
         pd.concat(curves["percent"], ignore_index=True),
     )
-    result.files = _write(
-        result, Path(run_dir) / FIDELITY_DIR, method=method, write_json=write_json
-    )
+    folder = Path(out_dir) if out_dir is not None else Path(run_dir) / FIDELITY_DIR
+    result.files = _write(result, folder, method=method, write_json=write_json)
     return result
 
 
