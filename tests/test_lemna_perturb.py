@@ -11,7 +11,6 @@ from droidlens.data.vocab import NULL_ID
 from droidlens.explain.lemna.perturb import (
     largest_occlusion_position,
     perturb_app,
-    prediction_batch_size,
     sample_kept_calls,
     window_positions,
 )
@@ -130,10 +129,6 @@ def test_perturb_app_small_budget_same_result():
     )
 
     np.testing.assert_allclose(small.target, large.target, rtol=0, atol=1e-7)
-
-
-def test_prediction_batch_size_at_least_one():
-    assert prediction_batch_size(10**6, 10, memory_budget_mb=1.0) == 1
 
 
 def test_largest_occlusion_position_finds_only_call():

@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose
 
 from droidlens.data.encode import nullify
 from droidlens.data.vocab import N_RESERVED, NULL_ID, PAD_ID
+from droidlens.explain.batching import copies_per_batch
 from droidlens.explain.occlusion import (
     RELATIVE_LAMBDA,
     explain_occlusion,
@@ -269,3 +270,16 @@ def test_marker_detector_semantics() -> None:
     assert (proba[[0, 2], 1] > 0.5).all()
     assert (proba[[1, 3], 1] < 0.5).all()
     assert isinstance(model, MarkerDetector)
+
+
+@pytest.mark.parametrize(("seq_len", "budget_mb"), [(10**6, 1.0), (0, 1.0), (2000, 256.0)])
+def test_copies_per_batch_at_least_one(seq_len: int, budget_mb: float) -> None:
+    model = build_model("bilstm1", vocab_size=50, max_words=10)
+    assert copies_per_batch(model, seq_len=seq_len, memory_budget_mb=budget_mb) >= 1
+
+
+def test_copies_per_batch_grows_with_budget() -> None:
+    model = build_model("bilstm1", vocab_size=50, max_words=10)
+    small = copies_per_batch(model, seq_len=500, memory_budget_mb=16.0)
+    large = copies_per_batch(model, seq_len=500, memory_budget_mb=256.0)
+    assert large > small

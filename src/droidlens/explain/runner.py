@@ -243,8 +243,19 @@ def explain_apps(
     return ExplanationTable(frame=frame, path=path, n_resumed=n_resumed)
 
 
-# State of a worker process, set once by _start_worker (inherited through fork).
-_WORKER: dict[str, object] = {}
+@dataclass(frozen=True)
+class _WorkerState:
+    """Model, apps and settings of a worker process, set once by _start_worker."""
+
+    model: Detector
+    encoded: EncodedApps
+    method: str
+    options: ExplainOptions
+    seed: int
+
+
+# Inherited through fork; empty outside worker processes.
+_WORKER: list[_WorkerState] = []
 
 
 def _start_worker(
@@ -253,20 +264,20 @@ def _start_worker(
     import torch
 
     torch.set_num_threads(1)
-    _WORKER.update(model=model, encoded=encoded, method=method, options=options, seed=seed)
+    _WORKER[:] = [_WorkerState(model, encoded, method, options, seed)]
 
 
 def _explain_in_worker(index: int) -> tuple[int, dict]:
-    encoded: EncodedApps = _WORKER["encoded"]  # type: ignore[assignment]
+    state = _WORKER[0]
     explanation = explain_one(
-        _WORKER["model"],
-        encoded.app_tokens(index),  # type: ignore[arg-type]
-        app_id=encoded.ids[index],
-        label=int(encoded.labels[index]),
-        method=str(_WORKER["method"]),
-        options=_WORKER["options"],  # type: ignore[arg-type]
-        seed=int(_WORKER["seed"]),
-    )  # type: ignore[call-overload]
+        state.model,
+        state.encoded.app_tokens(index),
+        app_id=state.encoded.ids[index],
+        label=int(state.encoded.labels[index]),
+        method=state.method,
+        options=state.options,
+        seed=state.seed,
+    )
     return index, explanation_to_row(explanation)
 
 

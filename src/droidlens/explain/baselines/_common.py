@@ -1,4 +1,4 @@
-"""Helpers shared by the baseline methods: forward functions, batch sizes and torch seeding."""
+"""Helpers shared by the baseline methods: forward functions and torch seeding."""
 
 from __future__ import annotations
 
@@ -13,16 +13,10 @@ from droidlens.models.base import Detector
 
 __all__ = [
     "app_tensor",
-    "copies_per_batch",
     "present_positions",
     "probability_forward",
     "seeded_torch",
 ]
-
-# Bytes per embedding value of one perturbed copy: the float32 value, its gradient and the
-# activations behind it, an estimate rather than a measured peak.
-_BYTES_PER_EMBEDDING_VALUE = 16
-_DEFAULT_EMBEDDING_DIM = 32
 
 
 def app_tensor(model: Detector, tokens: np.ndarray) -> torch.Tensor:
@@ -48,18 +42,6 @@ def probability_forward(model: Detector) -> Callable[[torch.Tensor], torch.Tenso
         return torch.softmax(model(tokens.long()), dim=1)
 
     return forward
-
-
-def copies_per_batch(model: Detector, seq_len: int, max_words: int, memory_mb: float) -> int:
-    """Return how many perturbed copies of one app fit in ``memory_mb`` megabytes.
-
-    The estimate counts, per word slot, the embedding values with their gradients.
-    NOTE: recurrent activations are left out, so a model with wide hidden layers can exceed it.
-    """
-    embedding = getattr(model, "embedding", None)
-    embedding_dim = int(getattr(embedding, "embedding_dim", _DEFAULT_EMBEDDING_DIM))
-    bytes_per_copy = max(seq_len, 1) * max_words * embedding_dim * _BYTES_PER_EMBEDDING_VALUE
-    return max(1, int(memory_mb * 2**20 // bytes_per_copy))
 
 
 @contextmanager

@@ -7,8 +7,9 @@ import torch
 from captum.attr import FeatureAblation
 
 from droidlens.data.vocab import NULL_ID
-from droidlens.explain.baselines._common import app_tensor, copies_per_batch, probability_forward
+from droidlens.explain.baselines._common import app_tensor, probability_forward
 from droidlens.explain.baselines.sampling import call_feature_mask
+from droidlens.explain.batching import copies_per_batch
 from droidlens.explain.options import ExplainOptions
 from droidlens.models.base import Detector
 
@@ -34,7 +35,9 @@ def ablate_calls(
     if len(tokens) == 0:
         return np.zeros(0, dtype=np.float64)
     inputs = app_tensor(model, tokens)
-    per_eval = copies_per_batch(model, inputs.shape[1], inputs.shape[2], options.memory_budget_mb)
+    per_eval = copies_per_batch(
+        model, seq_len=inputs.shape[1], memory_budget_mb=options.memory_budget_mb
+    )
     with torch.no_grad():
         attribution = FeatureAblation(probability_forward(model)).attribute(
             inputs,

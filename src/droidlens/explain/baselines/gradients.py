@@ -18,7 +18,8 @@ from captum.attr import LayerGradientXActivation, LayerIntegratedGradients
 from torch import nn
 
 from droidlens.errors import ModelError
-from droidlens.explain.baselines._common import app_tensor, copies_per_batch, present_positions
+from droidlens.explain.baselines._common import app_tensor, present_positions
+from droidlens.explain.batching import copies_per_batch
 from droidlens.explain.options import ExplainOptions
 from droidlens.explain.registry import MethodSpec, register_method
 from droidlens.explain.result import MethodOutput
@@ -197,7 +198,9 @@ def explain_integrated_gradients(
 
     def attribute(forward: Callable[[torch.Tensor], torch.Tensor], calls: torch.Tensor):
         explainer = LayerIntegratedGradients(forward, explainer_layer)
-        copies = copies_per_batch(model, calls.shape[1], calls.shape[2], options.memory_budget_mb)
+        copies = copies_per_batch(
+            model, seq_len=calls.shape[1], memory_budget_mb=options.memory_budget_mb
+        )
         steps_per_pass = max(1, copies // _BACKWARD_MEMORY_FACTOR)
         # Captum counts a batch in rows of the layer output, which is one row per app for the
         # BiLSTM but one row per call for the attention model's word embedding.

@@ -20,10 +20,10 @@ from torch.utils.data import DataLoader
 from droidlens.data.vocab import NULL_ID
 from droidlens.explain.baselines._common import (
     app_tensor,
-    copies_per_batch,
     probability_forward,
     seeded_torch,
 )
+from droidlens.explain.batching import copies_per_batch
 from droidlens.explain.options import ExplainOptions
 from droidlens.explain.registry import MethodSpec, register_method
 from droidlens.explain.result import MethodOutput
@@ -126,7 +126,9 @@ def _run_sampler(
         return MethodOutput(relevance=relevance)
 
     inputs = app_tensor(model, tokens)
-    per_eval = copies_per_batch(model, inputs.shape[1], inputs.shape[2], options.memory_budget_mb)
+    per_eval = copies_per_batch(
+        model, seq_len=inputs.shape[1], memory_budget_mb=options.memory_budget_mb
+    )
     with seeded_torch(rng, inputs.device), torch.no_grad():
         attribution = explainer.attribute(
             inputs,

@@ -8,21 +8,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from droidlens.data.vocab import NULL_ID
+from droidlens.explain.batching import copies_per_batch
 from droidlens.models.base import Detector
 
 __all__ = [
     "Perturbations",
     "largest_occlusion_position",
     "perturb_app",
-    "prediction_batch_size",
     "sample_kept_calls",
     "window_positions",
 ]
-
-# NOTE: an estimate, not a measurement, of the bytes one call of one copy takes in a forward
-# pass of the registered BiLSTMs (embeddings, packed copy, gates, outputs). Other detectors
-# may need more.
-_ACTIVATION_BYTES_PER_CALL = 4096
 
 
 @dataclass(frozen=True)
@@ -147,7 +142,7 @@ def perturb_app(
     seq_len = tokens.shape[0]
     columns = np.arange(seq_len) if positions is None else np.asarray(positions, dtype=np.int64)
     kept = sample_kept_calls(len(columns), n_samples=n_samples, rng=rng, fraction=fraction)
-    batch_size = prediction_batch_size(seq_len, tokens.shape[1], memory_budget_mb=memory_budget_mb)
+    batch_size = copies_per_batch(model, seq_len=seq_len, memory_budget_mb=memory_budget_mb)
 
     target_proba = np.empty(n_samples, dtype=np.float64)
     seconds = 0.0
@@ -167,12 +162,6 @@ def perturb_app(
         positions=columns,
         prediction_seconds=seconds,
     )
-
-
-def prediction_batch_size(seq_len: int, max_words: int, *, memory_budget_mb: float) -> int:
-    """Return how many copies of a ``seq_len``-call app fit in ``memory_budget_mb``."""
-    bytes_per_copy = max(seq_len, 1) * (_ACTIVATION_BYTES_PER_CALL + 24 * max_words)
-    return max(1, int(memory_budget_mb * 2**20 // bytes_per_copy))
 
 
 def largest_occlusion_position(
