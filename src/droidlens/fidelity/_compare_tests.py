@@ -147,7 +147,12 @@ def _run_synthetic(context: TestContext) -> TestOutcome:
 
     def curve_of(*, by: str, grid: tuple[int, ...] | None) -> pd.DataFrame:
         return synthetic_test(
-            context.model, context.encoded, context.runs[0].rankings, by=by, grid=grid
+            context.model,
+            context.encoded,
+            context.runs[0].rankings,
+            by=by,
+            grid=grid,
+            batch_size=context.settings.batch_size,
         )
 
     curves, area = _by_count_and_percent(context, curve_of, "f1")
