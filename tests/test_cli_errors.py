@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from droidlens.cli.main import app, main
+from droidlens.cli.options import explain_options
 from tiny import write_tiny_data
 
 
@@ -153,3 +154,61 @@ def test_cli_bad_option_value_exit_2(files: dict[str, Path]) -> None:
         app, ["train", "--data", str(files["data"]), "--out", "x", "--epochs", "0"]
     )
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["fidelity", "--model", "{run}", "--out", "{data}"],
+        ["compare", "--model", "{run}", "--out", "{data}"],
+        ["train", "--data", "{data}", "--out", "{data}"],
+    ],
+)
+def test_cli_out_file_rejected(files: dict[str, Path], argv: list[str]) -> None:
+    before = files["data"].read_bytes()
+    result = CliRunner().invoke(app, [arg.format(**files) for arg in argv])
+    assert result.exit_code == 2
+    assert "is a file" in result.output
+    assert files["data"].read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "smoother", "lam", "expected"),
+    [
+        ("occlusion-raw", "trend2", None, "--smoother is used only by --method occlusion"),
+        ("gradient", "fusedlasso", 0.1, "--lam is used only by occlusion and lemna"),
+        ("occlusion", "none", 0.1, "--lam is ignored with --smoother none"),
+        ("occlusion", "trend1", 0.0, "--lam 0 turns smoothing off"),
+    ],
+)
+def test_explain_options_warn_unused(
+    caplog: pytest.LogCaptureFixture, method: str, smoother: str, lam: float | None, expected: str
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="droidlens.cli.options"):
+        explain_options(
+            method=method,
+            smoother=smoother,
+            lam=lam,
+            rank_by="predicted",
+            samples=500,
+            components=6,
+            window=None,
+            memory_mb=256.0,
+        )
+    assert expected in caplog.text
+
+
+def test_explain_options_quiet_for_used_values(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="droidlens.cli.options"):
+        for method, smoother in (("occlusion", "trend2"), ("lemna", "fusedlasso")):
+            explain_options(
+                method=method,
+                smoother=smoother,
+                lam=0.5,
+                rank_by="predicted",
+                samples=500,
+                components=6,
+                window=None,
+                memory_mb=256.0,
+            )
+    assert caplog.text == ""

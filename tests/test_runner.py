@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from droidlens.explain.store import (
     write_original_json,
 )
 from droidlens.models.registry import build_model
+from droidlens.solvers.result import SolverConvergenceWarning
 from tiny import build_vocab, marker_setup, tiny_apps
 
 
@@ -278,3 +280,34 @@ def test_runner_registers_builtin_methods(setup, monkeypatch: pytest.MonkeyPatch
     monkeypatch.delitem(sys.modules, "droidlens.explain.occlusion")
     table = explain_apps(model, encoded.subset([0]))
     assert table.frame["method"].tolist() == ["occlusion"]
+
+
+@pytest.fixture
+def warning_method():
+    """Register a method that explains by occlusion and warns like a failing solver."""
+    occlusion = METHODS["occlusion"].explain
+
+    def explain(model, tokens, *, target, rng, options) -> MethodOutput:
+        warnings.warn("the smoother did not converge", SolverConvergenceWarning, stacklevel=2)
+        warnings.warn("an unrelated warning", RuntimeWarning, stacklevel=2)
+        return occlusion(model, tokens, target=target, rng=rng, options=options)
+
+    register_method(MethodSpec("test-warning", explain, deterministic=True))
+    yield "test-warning"
+    del METHODS["test-warning"]
+
+
+def test_explain_one_logs_solver_warning_with_app(setup, warning_method, caplog) -> None:
+    model, encoded = setup
+    with pytest.warns(RuntimeWarning, match="unrelated") as record:
+        explain_one(
+            model,
+            encoded.app_tokens(0),
+            app_id="app-17",
+            label=1,
+            method=warning_method,
+            options=ExplainOptions(),
+        )
+    messages = [log.getMessage() for log in caplog.records]
+    assert any("app-17" in message and "did not converge" in message for message in messages)
+    assert not any(issubclass(item.category, SolverConvergenceWarning) for item in record)

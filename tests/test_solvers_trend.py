@@ -145,8 +145,8 @@ def test_trend_filter_order3_matches_genlasso(genlasso_dir, signal: str) -> None
 @pytest.mark.parametrize("seed", [0, 3])
 def test_trend_filter_synthetic_y_column_exact_within_budget(order: int, seed: int) -> None:
     # On these columns the knot polish used to walk through 1,000 to 1,600 single-row
-    # corrections (seconds per column); the round budget and the tightest gap tier bound
-    # the work, and the result must still be the exact optimum.
+    # corrections, seconds per column. The round budget and the tightest gap tier bound the
+    # work, and the result must still be the exact optimum.
     y = synthetic_y_column(seed)
     lam = 0.01 * float(np.ptp(y))
 
@@ -199,3 +199,37 @@ def test_trend_filter_flat_signal_with_jumps(order: int) -> None:
     difference = difference_matrix(y.size, order)
     assert np.max(np.abs(result.dual)) <= lam * (1 + 1e-9)
     np.testing.assert_allclose(y - result.coef, difference.T @ result.dual, rtol=0, atol=1e-12)
+
+
+def _flat_with_steps(n: int = 2000) -> np.ndarray:
+    rng = np.random.default_rng(4)
+    y = np.full(n, 0.9987) + 1e-7 * rng.standard_normal(n)
+    for start, size in ((300, 5e-5), (900, 1e-4), (1400, 3e-4)):
+        y[start:] += size
+    return y
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_trend_filter_huge_lam_returns_exact_polyfit(order: int) -> None:
+    y = _flat_with_steps()
+    x = np.arange(y.size, dtype=float)
+    expected = np.polynomial.Polynomial.fit(x, y, deg=order)(x)
+    result = trend_filter(y, lam=1e12 * float(np.ptp(y)), order=order)
+    assert_allclose(result.coef, expected, rtol=0, atol=1e-9 * float(np.ptp(y)))
+    assert result.duality_gap == 0.0
+    assert result.n_iter == 0
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_trend_filter_ill_conditioned_lam_no_crash(order: int) -> None:
+    # Between the signal's range and the first knot the dual is badly conditioned. The
+    # solver may warn there, but its fit must be no worse than the polynomial fit.
+    y = _flat_with_steps()
+    lam = 1e6 * float(np.ptp(y))
+    x = np.arange(y.size, dtype=float)
+    polyfit = np.polynomial.Polynomial.fit(x, y, deg=order)(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = trend_filter(y, lam=lam, order=order)
+    assert np.isfinite(result.coef).all()
+    assert result.objective <= 0.5 * float(np.sum((y - polyfit) ** 2)) * (1 + 1e-12)

@@ -56,6 +56,7 @@ def compare_command(
         Path | None,
         typer.Option(
             "--out",
+            file_okay=False,
             help="Folder for tables, curves and plots. Default: the run folder's comparison/.",
         ),
     ] = None,

@@ -126,7 +126,7 @@ def train(
             ".jsonl.gz) or a .sequence.pkl with its .label file.",
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="Run folder to write.")],
+    out: Annotated[Path, typer.Option("--out", file_okay=False, help="Run folder to write.")],
     model_type: ModelName = "bilstm1",
     epochs: Epochs = 10,
     batch_size: BatchSize = 100,
@@ -233,6 +233,7 @@ def explain(
 ) -> None:
     """Explain the test apps (or app files) and rank the calls behind each verdict."""
     options = explain_options(
+        method=method,
         smoother=smoother,
         lam=lam,
         rank_by=rank_by,
@@ -291,8 +292,9 @@ def fidelity(
     out: Annotated[
         Path | None,
         typer.Option(
+            file_okay=False,
             help="Folder for the curves and the plot. Default: the run folder's fidelity/, "
-            "whose files a later run replaces; give another folder to keep both."
+            "whose files a later run replaces; give another folder to keep both.",
         ),
     ] = None,
 ) -> None:
@@ -318,7 +320,7 @@ def fidelity(
 @app.command()
 def run(
     data: Annotated[Path, typer.Option("--data", help="Labelled apps to train on.")],
-    out: Annotated[Path, typer.Option("--out", help="Folder for every result.")],
+    out: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for every result.")],
     test_data: TestDataOption = None,
     model_type: ModelName = "bilstm1",
     epochs: Epochs = 10,
@@ -355,6 +357,7 @@ def run(
         device=device,
     )
     options = explain_options(
+        method=method,
         smoother=smoother,
         lam=lam,
         rank_by=rank_by,
@@ -383,7 +386,9 @@ def run(
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for every result.")] = Path("demo-run"),
+    out: Annotated[
+        Path, typer.Option("--out", file_okay=False, help="Folder for every result.")
+    ] = Path("demo-run"),
     n_apps: Annotated[int, typer.Option("--apps", min=50, help="Apps to generate.")] = 2000,
     epochs: Epochs = 15,
     seed: SeedOption = 0,

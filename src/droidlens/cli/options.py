@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from droidlens.explain.options import ExplainOptions
+
+logger = logging.getLogger(__name__)
+
+# The smoother that ExplainOptions uses when none is given.
+_DEFAULT_SMOOTHER = ExplainOptions().smoother
 
 __all__ = [
     "ModelOption",
@@ -124,6 +130,7 @@ MemoryOption = Annotated[
 
 def explain_options(
     *,
+    method: str,
     smoother: str,
     lam: float | None,
     rank_by: str,
@@ -132,7 +139,12 @@ def explain_options(
     window: int | None,
     memory_mb: float,
 ) -> ExplainOptions:
-    """Build the explanation options from command-line values."""
+    """Build the explanation options from command-line values.
+
+    Logs a warning for each value that the method will not use, so that a typo such as
+    ``--smoother trend2`` with ``--method occlusion-raw`` does not pass unnoticed.
+    """
+    _warn_unused(method=method, smoother=smoother, lam=lam)
     return ExplainOptions(
         smoother=smoother,
         lam=lam,
@@ -142,3 +154,19 @@ def explain_options(
         window=window,
         memory_budget_mb=memory_mb,
     )
+
+
+def _warn_unused(*, method: str, smoother: str, lam: float | None) -> None:
+    """Log the smoothing options that ``method`` ignores or that switch smoothing off."""
+    if method != "occlusion":
+        if smoother != _DEFAULT_SMOOTHER:
+            logger.warning("--smoother is used only by --method occlusion; %s ignores it", method)
+        if lam is not None and method != "lemna":
+            logger.warning("--lam is used only by occlusion and lemna; %s ignores it", method)
+        return
+    if smoother == "none" and lam is not None:
+        logger.warning("--lam is ignored with --smoother none, which ranks the raw values")
+    elif lam == 0:
+        logger.warning(
+            "--lam 0 turns smoothing off: the %s coefficients equal synthetic y", smoother
+        )

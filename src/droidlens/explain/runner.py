@@ -7,6 +7,7 @@ import json
 import logging
 import multiprocessing
 import time
+import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -23,6 +24,7 @@ from droidlens.explain.registry import METHODS, MethodSpec, get_method
 from droidlens.explain.result import Explanation, rank_relevance
 from droidlens.explain.store import ExplanationJournal, explanation_to_row, rows_to_frame
 from droidlens.models.base import Detector
+from droidlens.solvers.result import SolverConvergenceWarning
 
 __all__ = [
     "ExplanationTable",
@@ -99,6 +101,19 @@ def app_rng(seed: int, app_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(app_id.encode("utf-8"))])
 
 
+def _report_warnings(caught: list[warnings.WarningMessage], *, app_id: str, method: str) -> None:
+    """Log solver warnings with the app they concern; warn again with any other warning.
+
+    A solver warning alone names no app, and in a run over thousands of apps the user
+    needs the id to look at the explanation.
+    """
+    for record in caught:
+        if issubclass(record.category, SolverConvergenceWarning):
+            logger.warning("app %s, method %s: %s", app_id, method, record.message)
+        else:
+            warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+
+
 def explain_one(
     model: Detector,
     tokens: np.ndarray,
@@ -118,9 +133,12 @@ def explain_one(
     start = time.perf_counter()
     proba = model.predict_proba(np.asarray(tokens)[None], batch_size=1)[0]
     explained = int(proba[1] >= 0.5) if target is None else int(target)
-    output = spec.explain(
-        model, np.asarray(tokens), target=explained, rng=app_rng(seed, app_id), options=options
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        output = spec.explain(
+            model, np.asarray(tokens), target=explained, rng=app_rng(seed, app_id), options=options
+        )
+    _report_warnings(caught, app_id=app_id, method=method)
     relevance = np.asarray(output.relevance, dtype=np.float64)
     ranking = output.ranking if output.ranking is not None else rank_relevance(relevance)
     extras = dict(output.extras)

@@ -3,8 +3,11 @@
 All problems use the scaling of R genlasso 1.6.1: ``1/2 ||y - b||^2 + lam * ||D b||_1`` with D
 the unscaled difference matrix, no 1/n factor, no centring and no standardisation.
 
-``DEFAULT_LAMBDA`` is the penalty weight that explanations use unless the caller passes another. The
-signals they smooth are model probabilities in [0, 1], one per call position. In a fused
+``DEFAULT_LAMBDA`` (0.01) is a starting penalty for smoothing probability signals by hand.
+Explanations do not use it: they scale the penalty to each column, 1 % of its range
+(:data:`droidlens.explain.occlusion.RELATIVE_LAMBDA`), because a confident detector moves its
+probability by far less than 0.01 when one call goes. The signals are model probabilities in
+[0, 1], one per call position. In a fused
 lasso fit, a step of height h between flat runs of lengths n1 and n2 survives only when
 h > lam * (1/n1 + 1/n2), and then shrinks by that amount; a one-call spike between two longer
 runs needs h > 2 * lam. So ``lam = 0.01`` merges neighbouring calls whose probabilities differ
@@ -22,7 +25,7 @@ from droidlens.solvers.result import SmoothingResult, SolverConvergenceWarning
 from droidlens.solvers.trend import trend_filter
 
 DEFAULT_LAMBDA: float = 0.01
-"""Default penalty weight for smoothing probability signals (see the module docstring)."""
+"""Starting penalty for smoothing probability signals by hand (see the module docstring)."""
 
 __all__ = [
     "DEFAULT_LAMBDA",

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import solveh_banded
+from scipy.linalg import LinAlgError, solveh_banded
 
 __all__ = ["DualSolution", "solve_dual_interior_point"]
 
 _STEP_SHRINK = 0.5
 _SUFFICIENT_DECREASE = 0.01
 _BARRIER_GROWTH = 2.0
+_RIDGE = 1e-13
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def solve_dual_interior_point(
 
     ``gram`` is ``D D^T`` in upper banded storage (see ``_banded.gram_banded``). ``start``
     continues from an earlier solution of the same problem, for example to reach a tighter
-    gap; ``n_iter`` of the result then counts only the new iterations.
+    gap. The ``n_iter`` of the result then counts only the new iterations.
     """
     m = difference.shape[0]
     width = gram.shape[0] - 1
@@ -110,7 +111,18 @@ def solve_dual_interior_point(
         system = gram.copy()
         system[width] += mu_upper / slack_upper + mu_lower / slack_lower
         rhs = db - (1.0 / t) * (1.0 / slack_upper - 1.0 / slack_lower)
-        dz = solveh_banded(system, rhs, check_finite=False)
+        try:
+            dz = solveh_banded(system, rhs, check_finite=False)
+        except LinAlgError:
+            # Far inside the box the barrier terms vanish and D D^T alone is left, whose
+            # condition number passes 1e16 for order 3 at a few hundred rows. A ridge of
+            # _RIDGE * max diagonal restores Cholesky; a second failure ends the method
+            # at the current point.
+            system[width] += _RIDGE * float(system[width].max())
+            try:
+                dz = solveh_banded(system, rhs, check_finite=False)
+            except LinAlgError:
+                return DualSolution(z, mu_upper, mu_lower, gap, iteration, False, t)
         dmu_upper = -mu_upper + (1.0 / t + mu_upper * dz) / slack_upper
         dmu_lower = -mu_lower + (1.0 / t - mu_lower * dz) / slack_lower
 

@@ -29,7 +29,9 @@ class SmoothingResult:
         Primal objective minus the dual objective of a feasible dual point; zero up to
         rounding for the exact solvers.
     n_iter : int
-        Iterations the solver took (for direct algorithms, the number of passes).
+        Work the solver did: scan steps of the fused lasso's direct algorithm, or
+        interior-point iterations plus knot-set corrections of a trend filter (0 when the
+        answer is the least-squares polynomial).
     order : int
         Degree of the piecewise polynomial: 0 for the fused lasso, k for a trend filter of
         order k (penalty on the (k+1)-th difference).

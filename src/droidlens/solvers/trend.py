@@ -48,8 +48,8 @@ _KNOT_THRESHOLDS = (1e-2, 1e-4, 1e-6, 1e-8)
 class _DualResult:
     """Dual point of the standardised problem and how it was certified.
 
-    ``polished`` is True when the knot polish satisfied the KKT conditions to ``tol``;
-    otherwise ``gap_reached`` is True when the interior-point method reached its tightest
+    ``polished`` is True when the knot polish satisfied the KKT conditions to ``tol``.
+    Otherwise ``gap_reached`` is True when the interior-point method reached its tightest
     duality gap.
     """
 
@@ -70,6 +70,25 @@ def _knot_candidates(dual: DualSolution, lam: float) -> list[np.ndarray]:
         if not any(np.array_equal(candidate, seen) for seen in candidates):
             candidates.append(candidate)
     return candidates
+
+
+def _polynomial_fit(y: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the least-squares polynomial fit of degree ``order`` and its dual point.
+
+    The residual r of that fit is orthogonal to the polynomials, so ``D^T z = r`` has an
+    exact solution, found by ``order + 1`` cumulative sums. The fit is the trend filter's
+    solution exactly when ``|z|_inf <= lam``, so the largest ``|z_j|`` is the first knot of
+    the solution path. The fit uses a Legendre basis on [-1, 1], which stays well
+    conditioned where powers of the position would not.
+    """
+    positions = np.linspace(-1.0, 1.0, y.size)
+    basis = np.polynomial.legendre.legvander(positions, order)
+    coefficients, *_ = np.linalg.lstsq(basis, y, rcond=None)
+    fit = basis @ coefficients
+    dual = y - fit
+    for _ in range(order + 1):
+        dual = -np.cumsum(dual)[:-1]
+    return fit, dual
 
 
 def _solve_exact(
@@ -165,6 +184,11 @@ def trend_filter(
     optimum: ``||b - b*||_2 <= sqrt(2 * duality_gap)``, and ``duality_gap`` reports it.
     A warning is given only when neither the polish nor that gap is reached.
 
+    When ``lam`` is at or past the first knot of the solution path, the solution is the
+    least-squares polynomial of degree ``order``; it is returned directly, with
+    ``n_iter = 0`` and a duality gap of 0. Penalties between about 1e4 times the signal's
+    range and that knot condition the dual badly, and the solver may warn there.
+
     Examples
     --------
     >>> import numpy as np
@@ -192,6 +216,15 @@ def trend_filter(
     if not np.isfinite(scale) or scale == 0.0:
         scale = 1.0
     standardised = (values - values.mean()) / scale
+    polynomial, polynomial_dual = _polynomial_fit(standardised, order)
+    if np.max(np.abs(polynomial_dual)) <= lam / scale:
+        # lam is at or past the first knot, so the fit is the least-squares polynomial.
+        # Its penalty is zero exactly; evaluating D b in floating point would multiply
+        # rounding errors by lam.
+        coef = values.mean() + scale * polynomial
+        objective = float(0.5 * np.sum((values - coef) ** 2))
+        name = f"trend{order}"
+        return SmoothingResult(coef, lam, objective, 0.0, 0, order, name, scale * polynomial_dual)
     solved = _solve_exact(standardised, lam / scale, order, tol=tol, max_iter=max_iter)
     z = solved.z * scale
     difference = difference_matrix(values.size, order)
@@ -218,11 +251,14 @@ def trend_filter(
             solved.n_iter,
         )
     else:
+        spread = float(np.ptp(values)) or 1.0
         warnings.warn(
-            f"trend filter of order {order} at lam={lam:g} stopped after {solved.n_iter} "
-            f"iterations with a duality gap of {gap:.2e} and a KKT violation of "
-            f"{solved.violation:.2e} > tol={tol:.1e}; the result is approximate. Raise "
-            "max_iter, or use a larger lam.",
+            f"trend filter of order {order} at lam={lam:g} ({lam / spread:.1e} times the "
+            f"signal's range) did not pass its optimality check after {solved.n_iter} "
+            f"iterations (KKT violation {solved.violation:.1e} > tol={tol:.0e}); the fit is "
+            f"approximate, with a duality gap of {gap:.1e}. A penalty far above the signal's "
+            "range leaves the problem badly conditioned: a smaller lam or a lower order "
+            "avoids it.",
             SolverConvergenceWarning,
             stacklevel=2,
         )
