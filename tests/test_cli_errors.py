@@ -86,6 +86,14 @@ ERRORS = [
         r"error: .*malformed.jsonl:2: malformed JSON",
     ),
     (
+        ["compare", "--model", "{folder}/no-run", "--methods", "occlusion,magic"],
+        r"error: unknown explanation method 'magic'",
+    ),
+    (
+        ["compare", "--model", "{folder}/no-run", "--tests", "synthetic,stabilty"],
+        r"error: unknown or missing fidelity tests \['stabilty'\]",
+    ),
+    (
         ["fidelity", "--model", "{run}", "--explanations", "{folder}/none.parquet"],
         r"error: explanation file not found: .*none.parquet; run `droidlens explain` first",
     ),

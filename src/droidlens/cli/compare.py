@@ -22,7 +22,7 @@ from droidlens.cli.options import (
     TestDataOption,
 )
 from droidlens.explain.options import ExplainOptions
-from droidlens.fidelity.compare import TEST_NAMES, compare_methods
+from droidlens.fidelity.compare import TEST_NAMES, check_names, compare_methods
 from droidlens.models.io import load_run
 from droidlens.pipeline.apps import select_apps
 
@@ -64,6 +64,8 @@ def compare_command(
     skip_invalid: SkipInvalidOption = False,
 ) -> None:
     """Compare explanation methods on one model with the fidelity tests."""
+    method_names, test_names = _split_names(methods), _split_names(tests)
+    check_names(method_names, test_names)
     run = load_run(model)
     encoded, _ = select_apps(
         run, data=data, test_data=test_data, max_apps=max_apps, seed=seed, skip_invalid=skip_invalid
@@ -74,8 +76,8 @@ def compare_command(
     result = compare_methods(
         run.model,
         encoded,
-        methods=_split_names(methods),
-        tests=_split_names(tests),
+        methods=method_names,
+        tests=test_names,
         options=ExplainOptions(n_samples=samples),
         out_dir=out,
         seed=seed,

@@ -27,7 +27,14 @@ from droidlens.fidelity._compare_tests import (
 from droidlens.models.base import Detector
 from droidlens.report.plots import plot_test_curves
 
-__all__ = ["TEST_NAMES", "CompareSettings", "ComparisonResult", "MethodRun", "compare_methods"]
+__all__ = [
+    "TEST_NAMES",
+    "CompareSettings",
+    "ComparisonResult",
+    "MethodRun",
+    "check_names",
+    "compare_methods",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +68,8 @@ class ComparisonResult:
     files: dict[str, Path] = field(default_factory=dict)
 
 
-def _check_names(methods: Sequence[str], tests: Sequence[str]) -> None:
+def check_names(methods: Sequence[str], tests: Sequence[str]) -> None:
+    """Raise ValueError or DroidlensError unless every method and test name is known."""
     if not methods:
         raise ValueError("methods is empty; name at least one explanation method")
     for name in methods:
@@ -184,7 +192,7 @@ def compare_methods(
     DroidlensError
         If a method name is not registered.
     """
-    _check_names(methods, tests)
+    check_names(methods, tests)
     options = options or ExplainOptions()
     settings = settings or CompareSettings()
     n_runs = settings.n_stability_runs if "stability" in tests else 1
