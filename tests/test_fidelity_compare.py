@@ -14,6 +14,7 @@ from droidlens.cli.compare import compare_command
 from droidlens.data import App, TokenizerConfig, Vocabulary, split_call, write_jsonl
 from droidlens.errors import DroidlensError
 from droidlens.explain.options import ExplainOptions
+from droidlens.fidelity._compare_table import markdown_table, summary_table
 from droidlens.fidelity.compare import CompareSettings, compare_methods
 from droidlens.models.io import save_run
 from droidlens.models.registry import build_model
@@ -189,3 +190,18 @@ def test_plot_one_panel_per_by(tmp_path):
     image = plt_image.imread(path)
     # Two panels of 5 inches at 120 dpi.
     assert image.shape[1] == 1200
+
+
+def test_markdown_table_missing_value_and_directions():
+    table = summary_table(
+        {
+            "occlusion": {"deduction area": 0.2, "augmentation area": float("nan")},
+            "random": {"deduction area": 0.9, "augmentation area": float("nan")},
+        },
+        {"deduction area": "min", "augmentation area": "max"},
+    )
+    text = markdown_table(table, {"deduction area": "min", "augmentation area": "max"})
+    assert "| occlusion | 0.2* | n/a |" in text
+    assert "Higher is better: augmentation area." in text
+    assert "Lower is better: deduction area." in text
+    assert text.rstrip().endswith("augmentation test.")

@@ -40,24 +40,51 @@ def _winners(values: pd.Series, goal: str) -> list[str]:
     return [str(method) for method, value in finite.items() if math.isclose(value, target)]
 
 
-def markdown_table(table: pd.DataFrame) -> str:
-    """Render the table as Markdown, with a trailing ``*`` on each metric's best value."""
+def markdown_table(table: pd.DataFrame, goals: Mapping[str, str] | None = None) -> str:
+    """Render the table as Markdown, with a trailing ``*`` on each metric's best value.
+
+    A missing value (NaN) shows as ``n/a``. With ``goals`` (metric to ``"max"`` or
+    ``"min"``), a line below the table says which direction is better for each metric.
+    """
     metrics = [column for column in table.columns if column not in ("method", "best")]
     lines = [
         "| method | " + " | ".join(metrics) + " |",
         "|---|" + "---|" * len(metrics),
     ]
+    missing = False
     for _, row in table.iterrows():
         won = set(filter(None, str(row["best"]).split(", ")))
-        cells = [f"{row[metric]:.4g}" + ("*" if metric in won else "") for metric in metrics]
+        cells = []
+        for metric in metrics:
+            value = float(row[metric])
+            missing = missing or not math.isfinite(value)
+            text = f"{value:.4g}" if math.isfinite(value) else "n/a"
+            cells.append(text + ("*" if metric in won else ""))
         lines.append(f"| {row['method']} | " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("`*` marks the best method per metric.")
+    if goals:
+        higher = [metric for metric in metrics if goals.get(metric) == "max"]
+        lower = [metric for metric in metrics if goals.get(metric) == "min"]
+        if higher:
+            lines.append(f"Higher is better: {', '.join(higher)}.")
+        if lower:
+            lines.append(f"Lower is better: {', '.join(lower)}.")
+    if missing:
+        lines.append(
+            "n/a: the test had nothing to measure, for example no app called benign to "
+            "receive calls in the augmentation test."
+        )
     return "\n".join(lines) + "\n"
 
 
-def write_table(table: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
-    """Write the table as ``table.parquet``, ``table.csv`` and ``table.md`` under ``out_dir``."""
+def write_table(
+    table: pd.DataFrame, out_dir: Path, goals: Mapping[str, str] | None = None
+) -> dict[str, Path]:
+    """Write the table as ``table.parquet``, ``table.csv`` and ``table.md`` under ``out_dir``.
+
+    ``goals`` is passed to :func:`markdown_table`.
+    """
     paths = {
         "table parquet": out_dir / "table.parquet",
         "table csv": out_dir / "table.csv",
@@ -65,5 +92,5 @@ def write_table(table: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
     }
     table.to_parquet(paths["table parquet"], index=False)
     table.to_csv(paths["table csv"], index=False)
-    paths["table markdown"].write_text(markdown_table(table), encoding="utf-8")
+    paths["table markdown"].write_text(markdown_table(table, goals), encoding="utf-8")
     return paths

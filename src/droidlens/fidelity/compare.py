@@ -120,7 +120,7 @@ def _write_outputs(
     table: pd.DataFrame, curves: pd.DataFrame, tests: Sequence[str], out_dir: Path
 ) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    files = write_table(table, out_dir)
+    files = write_table(table, out_dir, METRIC_GOALS)
     files["curves"] = out_dir / "curves.parquet"
     curves.to_parquet(files["curves"], index=False)
 
