@@ -164,8 +164,9 @@ def trend_filter(
     Warns
     -----
     SolverConvergenceWarning
-        If no knot set satisfies the optimality conditions to ``tol``; the result is then
-        the best point found.
+        If no knot set satisfies the optimality conditions to ``tol`` and the
+        interior-point method does not reach its tightest duality gap; the result is then
+        the last interior-point solution.
 
     Notes
     -----
@@ -178,11 +179,13 @@ def trend_filter(
 
     On nearly degenerate signals (a flat synthetic-y column with a few jumps, at a small
     lam) some knots change ``D b`` by about 1e-10 of the signal's spread, and the knot set
-    cannot be read from the interior-point solution. The polish then gives up after a
-    bounded number of corrections and the result is the interior-point solution at a
-    duality gap of 1e-14 times ``1/2 ||y_std||^2``. The gap bounds the distance to the
-    optimum: ``||b - b*||_2 <= sqrt(2 * duality_gap)``, and ``duality_gap`` reports it.
-    A warning is given only when neither the polish nor that gap is reached.
+    is hard to read from the interior-point solution. The method then goes on to tighter
+    duality gaps, and each polish stops after a bounded number of corrections. On the real
+    and generated columns measured, the polish found the exact knots at the tightest gap,
+    1e-14 times ``1/2 ||y_std||^2``. Should it fail there, the result is the interior-point
+    solution at that gap, which bounds the distance to the optimum:
+    ``||b - b*||_2 <= sqrt(2 * duality_gap)``, and ``duality_gap`` reports it. A warning
+    is given only when neither the polish nor that gap is reached.
 
     When ``lam`` is at or past the first knot of the solution path, the solution is the
     least-squares polynomial of degree ``order``; it is returned directly, with
