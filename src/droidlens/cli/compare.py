@@ -13,6 +13,7 @@ import droidlens.explain.baselines  # noqa: F401
 import droidlens.explain.lemna  # noqa: F401
 import droidlens.explain.occlusion  # noqa: F401
 from droidlens.cli.options import (
+    PROGRESS,
     DataOption,
     JobsOption,
     MaxAppsOption,
@@ -60,7 +61,13 @@ def compare_command(
             help="Folder for tables, curves and plots. Default: the run folder's comparison/.",
         ),
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            help="Show progress bars. Default: shown when stderr is a terminal and --quiet "
+            "is not given, as for the other commands."
+        ),
+    ] = None,
     skip_invalid: SkipInvalidOption = False,
 ) -> None:
     """Compare explanation methods on one model with the fidelity tests."""
@@ -81,7 +88,7 @@ def compare_command(
         options=ExplainOptions(n_samples=samples),
         out_dir=out,
         seed=seed,
-        progress=progress,
+        progress=PROGRESS["enabled"] if progress is None else progress,
         jobs=jobs,
     )
     typer.echo(result.files["table markdown"].read_text(encoding="utf-8"))

@@ -15,6 +15,7 @@ import droidlens.explain.lemna  # noqa: F401
 import droidlens.explain.occlusion  # noqa: F401
 from droidlens.cli.compare import compare_command
 from droidlens.cli.options import (
+    PROGRESS,
     ComponentsOption,
     DataOption,
     JobsOption,
@@ -53,7 +54,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Train Android malware detectors on API-call sequences and explain their verdicts.",
 )
-_state = {"progress": True}
 
 
 @app.callback()
@@ -85,7 +85,7 @@ def _configure(
     )
     for noisy in ("numba", "matplotlib", "gensim", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    _state["progress"] = not quiet and sys.stderr.isatty()
+    PROGRESS["enabled"] = not quiet and sys.stderr.isatty()
 
 
 ModelName = Annotated[
@@ -177,7 +177,7 @@ def train(
         typer.echo(summarize_settings(data, settings, skip_invalid=skip_invalid))
         return
     result = train_run(
-        data, out, settings=settings, skip_invalid=skip_invalid, progress=_state["progress"]
+        data, out, settings=settings, skip_invalid=skip_invalid, progress=PROGRESS["enabled"]
     )
     print_training(result)
 
@@ -268,7 +268,7 @@ def explain(
         write_json=json,
         skip_invalid=skip_invalid,
         jobs=jobs,
-        progress=_state["progress"],
+        progress=PROGRESS["enabled"],
     )
     print_explanations(table)
 
@@ -312,7 +312,7 @@ def fidelity(
             seed=seed,
             write_json=json,
             skip_invalid=skip_invalid,
-            progress=_state["progress"],
+            progress=PROGRESS["enabled"],
         )
     )
 
@@ -379,7 +379,7 @@ def run(
             write_json=json,
             skip_invalid=skip_invalid,
             jobs=jobs,
-            progress=_state["progress"],
+            progress=PROGRESS["enabled"],
         )
     )
 
@@ -400,7 +400,7 @@ def demo(
 
     settings = replace(DEMO_SETTINGS, epochs=epochs, seed=seed)
     print_demo(
-        run_demo(out, n_apps=n_apps, seed=seed, settings=settings, progress=_state["progress"])
+        run_demo(out, n_apps=n_apps, seed=seed, settings=settings, progress=PROGRESS["enabled"])
     )
 
 
@@ -419,7 +419,7 @@ def extract(
     from droidlens.data.apk import extract_many
 
     summary = extract_many(
-        paths, out_path=out, jobs=jobs, timeout=timeout, label=label, progress=_state["progress"]
+        paths, out_path=out, jobs=jobs, timeout=timeout, label=label, progress=PROGRESS["enabled"]
     )
     print_extraction(summary)
     if summary.n_failed and not summary.n_succeeded and not summary.n_skipped:

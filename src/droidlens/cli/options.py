@@ -12,10 +12,14 @@ from droidlens.explain.options import ExplainOptions
 
 logger = logging.getLogger(__name__)
 
+PROGRESS = {"enabled": True}
+"""Whether commands show progress bars; set by the global options (see ``cli.main``)."""
+
 # The smoother that ExplainOptions uses when none is given.
 _DEFAULT_SMOOTHER = ExplainOptions().smoother
 
 __all__ = [
+    "PROGRESS",
     "ModelOption",
     "DataOption",
     "TestDataOption",
