@@ -25,6 +25,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
 
 # Benchmarks rewrite benchmarks/results/*.md; see benchmarks/README.md for each script.
 bench: $(STAMP)

@@ -18,7 +18,11 @@ def progress_bar(
     unconditionally.
     """
     if not enabled:
-        yield lambda n=1: None
+
+        def ignore(n: int = 1) -> None:
+            del n
+
+        yield ignore
         return
     from rich.progress import (
         BarColumn,
@@ -38,4 +42,8 @@ def progress_bar(
     )
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda n=1: bar.advance(task, n)
+
+        def advance(n: int = 1) -> None:
+            bar.advance(task, n)
+
+        yield advance

@@ -209,6 +209,10 @@ def compare_methods(
         total = sum(runs_per_method.values()) * len(encoded)
         explaining = bars.add_task("explaining", total=total)
         testing = bars.add_task("testing", total=len(methods) * len(tests))
+
+        def advance_explaining(n: int = 1) -> None:
+            bars.advance(explaining, n)
+
         for method in methods:
             runs[method] = []
             for index in range(runs_per_method[method]):
@@ -221,7 +225,7 @@ def compare_methods(
                     seed=run_seed,
                     out_dir=Path(out_dir) / "explanations" / f"seed{run_seed}",
                     jobs=jobs,
-                    advance=lambda n=1: bars.advance(explaining, n),
+                    advance=advance_explaining,
                 )
                 runs[method].append(run)
             repeats = n_runs // runs_per_method[method]

@@ -18,8 +18,8 @@ def count_grid(max_len: int, *, dense_until: int = 10, step: int = 10) -> np.nda
     if max_len < 0:
         raise ValueError(f"max_len must be non-negative, got {max_len}")
     dense = np.arange(0, min(dense_until, max_len) + 1)
-    sparse = np.arange(dense_until + step, max_len + 1, step) if max_len > dense_until else []
-    grid = np.unique(np.concatenate([dense, np.asarray(sparse, dtype=np.int64), [max_len]]))
+    sparse = np.arange(dense_until + step, max_len + 1, step, dtype=np.int64)
+    grid = np.unique(np.concatenate([dense, sparse, [max_len]]))
     return grid.astype(np.int64)
 
 

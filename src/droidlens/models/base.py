@@ -15,7 +15,7 @@ initial value, zero.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -82,7 +82,9 @@ class Detector(nn.Module):
     :meth:`_record_hparams`, and implement :meth:`forward_compact`.
     """
 
-    model_name: ClassVar[str] = ""
+    # A class default; build_model sets the registered name on each instance, since one
+    # class can serve several names (bilstm1, bilstm2, bilstm3).
+    model_name: str = ""
 
     def __init__(self) -> None:
         super().__init__()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 from torch import nn
@@ -112,9 +114,16 @@ class BiLSTMDetector(Detector):
             calls = torch.as_tensor(np.asarray(tokens), dtype=torch.long, device=self.device)
             x = self.embed_calls(calls[None])[0]
             finals = []
-            directions = ((self.lstm.forward_layers[0], 1), (self.lstm.backward_layers[0], -1))
+            directions = (
+                (cast(nn.LSTM, self.lstm.forward_layers[0]), 1),
+                (cast(nn.LSTM, self.lstm.backward_layers[0]), -1),
+            )
             for lstm, order in directions:
-                projected = x @ lstm.weight_ih_l0.t() + lstm.bias_ih_l0 + lstm.bias_hh_l0
+                projected = (
+                    x @ lstm.get_parameter("weight_ih_l0").t()
+                    + lstm.get_parameter("bias_ih_l0")
+                    + lstm.get_parameter("bias_hh_l0")
+                )
                 if order == -1:
                     projected = projected.flip(0)
                 states = deletion_final_states(projected, lstm)

@@ -34,7 +34,7 @@ def deletion_final_states(projected: torch.Tensor, lstm: nn.LSTM) -> torch.Tenso
     """
     seq_len = projected.shape[0]
     hidden = lstm.hidden_size
-    weight = lstm.weight_hh_l0.t()
+    weight = lstm.get_parameter("weight_hh_l0").t()
     # Row 0 is the original sequence; row i + 1 is the copy without call i.
     h = projected.new_zeros((seq_len + 1, hidden))
     c = projected.new_zeros((seq_len + 1, hidden))

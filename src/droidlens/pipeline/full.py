@@ -6,6 +6,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from droidlens.explain.options import ExplainOptions
 from droidlens.explain.runner import ExplanationTable, find_method
@@ -102,7 +103,8 @@ def run_pipeline(
         jobs=jobs,
         progress=progress,
     )
-    tables = [explanations.path]
+    # explain_run always writes into the run folder, so every table has a path.
+    tables: list[str | Path] = [cast(Path, explanations.path)]
     if hasattr(training_model(out_dir), "attention_weights") and method != "attention":
         # The attention model's own weights are a ranking too; measure it beside the method.
         attention = explain_run(
@@ -115,7 +117,7 @@ def run_pipeline(
             skip_invalid=skip_invalid,
             progress=progress,
         )
-        tables.append(attention.path)
+        tables.append(cast(Path, attention.path))
     fidelity = fidelity_run(
         out_dir,
         explanations=tables,
