@@ -186,7 +186,8 @@ class FusedMixtureRegression:
             change = _relative_change(best.loglik)
             warnings.warn(
                 f"EM stopped at max_iter={self.max_iter} with a relative log-likelihood "
-                f"change of {change:.3g} > tol={self.tol:g}; raise em_max_iter or em_tol.",
+                f"change of {change:.3g} > tol={self.tol:g}; the best run's fit is used. "
+                "Raise max_iter or tol (ExplainOptions.em_max_iter, em_tol) for a converged fit.",
                 EMConvergenceWarning,
                 stacklevel=2,
             )
