@@ -14,6 +14,7 @@ __all__ = [
     "difference_matrix",
     "apply_difference",
     "apply_difference_transpose",
+    "solve_difference_transpose",
     "primal_objective",
     "dual_objective",
 ]
@@ -41,6 +42,19 @@ def apply_difference_transpose(u: np.ndarray, order: int) -> np.ndarray:
         # The transpose of the first difference maps u to (-u_0, u_0 - u_1, ..., u_{m-1}).
         result = -np.diff(result, prepend=0.0, append=0.0)
     return result
+
+
+def solve_difference_transpose(residual: np.ndarray, order: int) -> np.ndarray:
+    """Return z with ``D^T z = residual`` for the (order+1)-th difference D.
+
+    Forward substitution is ``order + 1`` cumulative sums. The system has a solution only
+    when ``residual`` is orthogonal to the polynomials of degree ``order``; otherwise the
+    result satisfies all rows but the last ``order + 1``.
+    """
+    z = np.asarray(residual, dtype=np.float64)
+    for _ in range(order + 1):
+        z = -np.cumsum(z)[:-1]
+    return z
 
 
 def primal_objective(y: np.ndarray, fit: np.ndarray, penalty: np.ndarray, lam: float) -> float:

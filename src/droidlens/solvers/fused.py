@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from droidlens.solvers._operators import dual_objective, primal_objective
+from droidlens.solvers._operators import (
+    dual_objective,
+    primal_objective,
+    solve_difference_transpose,
+)
 from droidlens.solvers._validation import check_lam, check_signal
 from droidlens.solvers.result import SmoothingResult
 
@@ -112,7 +116,7 @@ def fused_lasso_dual(y: np.ndarray, coef: np.ndarray) -> np.ndarray:
         ``u_i = -sum_{j <= i} (y_j - coef_j)``; at the optimum ``|u_i| <= lam`` and
         ``u_i = lam * sign(coef_{i+1} - coef_i)`` wherever the solution jumps.
     """
-    return -np.cumsum(y - coef)[:-1]
+    return solve_difference_transpose(y - coef, 0)
 
 
 def fused_lasso(y: np.ndarray, *, lam: float) -> SmoothingResult:

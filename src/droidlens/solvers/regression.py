@@ -9,7 +9,11 @@ import cvxpy as cp
 import numpy as np
 import scipy.linalg
 
-from droidlens.solvers._operators import apply_difference, apply_difference_transpose
+from droidlens.solvers._operators import (
+    apply_difference,
+    apply_difference_transpose,
+    solve_difference_transpose,
+)
 from droidlens.solvers._validation import check_lam, check_order, check_signal
 from droidlens.solvers.result import SmoothingResult, SolverConvergenceWarning
 
@@ -78,9 +82,7 @@ def _solve_reduced(reduced: np.ndarray, y: np.ndarray, linear_term: np.ndarray) 
 
 def _dual_from_gradient(gradient: np.ndarray, lam: float, order: int) -> tuple[np.ndarray, float]:
     """Return z with ``lam * D^T z = -gradient`` and the residual of that equation."""
-    z = -gradient / lam
-    for _ in range(order + 1):
-        z = -np.cumsum(z)[:-1]
+    z = solve_difference_transpose(-gradient / lam, order)
     residual = float(np.abs(lam * apply_difference_transpose(z, order) + gradient).max())
     return z, residual
 

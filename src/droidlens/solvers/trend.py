@@ -11,7 +11,12 @@ import numpy as np
 
 from droidlens.solvers._active_set import DualProblem, kkt_violation, polish_knots
 from droidlens.solvers._interior_point import DualSolution, solve_dual_interior_point
-from droidlens.solvers._operators import difference_matrix, primal_objective
+from droidlens.solvers._operators import (
+    apply_difference,
+    apply_difference_transpose,
+    primal_objective,
+    solve_difference_transpose,
+)
 from droidlens.solvers._validation import check_lam, check_order, check_signal
 from droidlens.solvers.result import SmoothingResult, SolverConvergenceWarning
 
@@ -85,10 +90,7 @@ def _polynomial_fit(y: np.ndarray, order: int) -> tuple[np.ndarray, np.ndarray]:
     basis = np.polynomial.legendre.legvander(positions, order)
     coefficients, *_ = np.linalg.lstsq(basis, y, rcond=None)
     fit = basis @ coefficients
-    dual = y - fit
-    for _ in range(order + 1):
-        dual = -np.cumsum(dual)[:-1]
-    return fit, dual
+    return fit, solve_difference_transpose(y - fit, order)
 
 
 def _solve_exact(
@@ -230,9 +232,8 @@ def trend_filter(
         return SmoothingResult(coef, lam, objective, 0.0, 0, order, name, scale * polynomial_dual)
     solved = _solve_exact(standardised, lam / scale, order, tol=tol, max_iter=max_iter)
     z = solved.z * scale
-    difference = difference_matrix(values.size, order)
-    coef = values - difference.T @ z
-    penalty = difference @ coef
+    coef = values - apply_difference_transpose(z, order)
+    penalty = apply_difference(coef, order)
     objective = primal_objective(values, coef, penalty, lam)
     gap = float(lam * np.abs(penalty).sum() - z @ penalty)
 
