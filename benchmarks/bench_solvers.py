@@ -164,8 +164,9 @@ def render(rows: list[dict], column_rows: list[dict], command: str, load: str) -
         f"{len(COLUMN_SEEDS)} columns of n = 2000 from `solvers._signals.synthetic_y_column` "
         "(flat, with effects near both ends, rounded to float32, like real occlusion "
         f"output), lam = {COLUMN_RELATIVE_LAM:g} x range, the explanations' default. These "
-        "problems are nearly degenerate; before the polish had a round budget they took 0.2 "
-        "to 5 s. Iterations count interior-point steps plus every knot correction. "
+        "problems are nearly degenerate; with the code before commit 46067e8 (no round "
+        "budget), seeds 0 to 5 took 0.2 to 5 s each, timed once by hand. Iterations count "
+        "interior-point steps plus every knot correction. "
         "Objective diff = droidlens objective - cvxpy objective (negative: droidlens lower).",
         "",
         "| solver | median (ms) | max (ms) | median iterations | max iterations | "

@@ -206,7 +206,7 @@ def test_explain_options_warn_unused(
     assert expected in caplog.text
 
 
-def test_explain_options_quiet_for_used_values(caplog: pytest.LogCaptureFixture) -> None:
+def test_explain_options_used_values_quiet(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="droidlens.cli.options"):
         for method, smoother in (("occlusion", "trend2"), ("lemna", "fusedlasso")):
             explain_options(

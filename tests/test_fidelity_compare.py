@@ -82,7 +82,7 @@ def test_compare_runs_per_method(comparison):
     )
 
 
-def test_compare_deterministic_method_explained_once(comparison):
+def test_compare_deterministic_explained_once(comparison):
     result, out_dir = comparison
     assert len(result.runs["gradient"]) == 1
     written = sorted(path.parent.name for path in out_dir.glob("explanations/*/gradient*.parquet"))
@@ -192,7 +192,7 @@ def test_plot_one_panel_per_by(tmp_path):
     assert image.shape[1] == 1200
 
 
-def test_markdown_table_missing_value_and_directions():
+def test_markdown_table_na_and_directions():
     table = summary_table(
         {
             "occlusion": {"deduction area": 0.2, "augmentation area": float("nan")},

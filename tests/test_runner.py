@@ -297,7 +297,7 @@ def warning_method():
     del METHODS["test-warning"]
 
 
-def test_explain_one_logs_solver_warning_with_app(setup, warning_method, caplog) -> None:
+def test_explain_one_logs_solver_warning(setup, warning_method, caplog) -> None:
     model, encoded = setup
     with pytest.warns(RuntimeWarning, match="unrelated") as record:
         explain_one(

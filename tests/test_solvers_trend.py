@@ -143,7 +143,7 @@ def test_trend_filter_order3_matches_genlasso(genlasso_dir, signal: str) -> None
 
 @pytest.mark.parametrize("order", [2, 3])
 @pytest.mark.parametrize("seed", [0, 3])
-def test_trend_filter_synthetic_y_column_exact_within_budget(order: int, seed: int) -> None:
+def test_trend_filter_synthetic_y_column_exact(order: int, seed: int) -> None:
     # On these columns the knot polish used to walk through 1,000 to 1,600 single-row
     # corrections, seconds per column. The round budget and the tightest gap tier bound the
     # work, and the result must still be the exact optimum.
@@ -159,7 +159,7 @@ def test_trend_filter_synthetic_y_column_exact_within_budget(order: int, seed: i
     assert abs(result.duality_gap) < 1e-12 * float(y @ y)
 
 
-def test_trend_filter_without_polish_returns_certified_interior_point(monkeypatch) -> None:
+def test_trend_filter_without_polish_certified(monkeypatch) -> None:
     # With no polish rounds allowed the result is the interior-point point at the tightest
     # gap tier: no warning, and within sqrt(2 * gap) of the exact fit.
     import droidlens.solvers.trend as trend_module
@@ -185,7 +185,7 @@ def test_trend_filter_without_polish_returns_certified_interior_point(monkeypatc
 def test_trend_filter_flat_signal_with_jumps(order: int) -> None:
     # A probability column: flat near 0.99 with 1e-5 noise and a few 1e-3 jumps, with lam at
     # 1% of the range. The polish finds its knots at once; the many-near-knot case is
-    # test_trend_filter_synthetic_y_column_exact_within_budget.
+    # test_trend_filter_synthetic_y_column_exact.
     rng = np.random.default_rng(7)
     y = np.full(600, 0.99) + 1e-5 * rng.standard_normal(600)
     for start in (100, 250, 420):
@@ -210,7 +210,7 @@ def _flat_with_steps(n: int = 2000) -> np.ndarray:
 
 
 @pytest.mark.parametrize("order", ORDERS)
-def test_trend_filter_huge_lam_returns_exact_polyfit(order: int) -> None:
+def test_trend_filter_huge_lam_polyfit(order: int) -> None:
     y = _flat_with_steps()
     x = np.arange(y.size, dtype=float)
     expected = np.polynomial.Polynomial.fit(x, y, deg=order)(x)
@@ -221,7 +221,7 @@ def test_trend_filter_huge_lam_returns_exact_polyfit(order: int) -> None:
 
 
 @pytest.mark.parametrize("order", [2, 3])
-def test_trend_filter_ill_conditioned_lam_no_crash(order: int) -> None:
+def test_trend_filter_ill_conditioned_lam(order: int) -> None:
     # Between the signal's range and the first knot the dual is badly conditioned. The
     # solver may warn there, but its fit must be no worse than the polynomial fit.
     y = _flat_with_steps()

@@ -13,7 +13,7 @@ from droidlens.explain.options import ExplainOptions
 logger = logging.getLogger(__name__)
 
 PROGRESS = {"enabled": True}
-"""Whether commands show progress bars; set by the global options (see ``cli.main``)."""
+"""Switch for the progress bars of every command, set by the global options in ``cli.main``."""
 
 # The smoother that ExplainOptions uses when none is given.
 _DEFAULT_SMOOTHER = ExplainOptions().smoother

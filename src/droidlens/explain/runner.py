@@ -272,7 +272,7 @@ class _WorkerState:
     seed: int
 
 
-# Inherited through fork; empty outside worker processes.
+# Inherited through fork, so it is empty outside worker processes.
 _WORKER: list[_WorkerState] = []
 
 

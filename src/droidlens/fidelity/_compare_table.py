@@ -44,7 +44,8 @@ def markdown_table(table: pd.DataFrame, goals: Mapping[str, str] | None = None) 
     """Render the table as Markdown, with a trailing ``*`` on each metric's best value.
 
     A missing value (NaN) shows as ``n/a``. With ``goals`` (metric to ``"max"`` or
-    ``"min"``), a line below the table says which direction is better for each metric.
+    ``"min"``), lines below the table list the metrics where higher and where lower is
+    better.
     """
     metrics = [column for column in table.columns if column not in ("method", "best")]
     lines = [

@@ -172,7 +172,7 @@ def compare_methods(
         an interrupted comparison resumes).
     seed : int, default=0
         Seed of the first explanation run and of the augmentation pairs. For the stability
-        test, methods that are not deterministic run again with ``seed + 1, ...``; a
+        test, methods that are not deterministic run again with ``seed + 1, ...``. A
         deterministic method (occlusion, the gradients, attention) runs once and scores 1.0.
     progress : bool, default=True
         Show progress bars.
@@ -196,8 +196,8 @@ def compare_methods(
     options = options or ExplainOptions()
     settings = settings or CompareSettings()
     n_runs = settings.n_stability_runs if "stability" in tests else 1
-    # A deterministic method ranks the same for every seed, so one run stands for all runs
-    # of the stability test, which then scores 1.0 without explaining every app again.
+    # A deterministic method ranks the same for every seed, so its one run is reused for
+    # every seed of the stability test, which then scores 1.0.
     runs_per_method = {
         method: 1 if get_method(method).deterministic else n_runs for method in methods
     }

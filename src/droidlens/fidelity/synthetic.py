@@ -78,8 +78,8 @@ class _KeptPredictions:
         if missing:
             tokens = encoded.tokens[missing].copy()
             for index, row in enumerate(missing):
-                kept = keep_top_k(encoded.app_tokens(row), self._rankings[row], int(ks[row]))
-                tokens[index, : encoded.seq_len[row]] = kept
+                reduced = keep_top_k(encoded.app_tokens(row), self._rankings[row], int(ks[row]))
+                tokens[index, : encoded.seq_len[row]] = reduced
             proba = self._model.predict_proba(tokens, batch_size=self._batch_size)
             for index, row in enumerate(missing):
                 self._scores[(row, int(ks[row]))] = proba[index]

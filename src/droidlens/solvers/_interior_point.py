@@ -115,8 +115,8 @@ def solve_dual_interior_point(
             dz = solveh_banded(system, rhs, check_finite=False)
         except LinAlgError:
             # Far inside the box the barrier terms vanish and D D^T alone is left, whose
-            # condition number passes 1e16 for order 3 at a few hundred rows. A ridge of
-            # _RIDGE * max diagonal restores Cholesky; a second failure ends the method
+            # condition number reaches about 1e16 for order 3 at a few hundred rows. A ridge of
+            # _RIDGE * max diagonal restores Cholesky, and a second failure ends the method
             # at the current point.
             system[width] += _RIDGE * float(system[width].max())
             try:

@@ -98,7 +98,7 @@ def _solve_exact(
 ) -> _DualResult:
     """Return the exact dual point, or the interior-point one where no knot set is found.
 
-    The interior-point method runs to the first gap tier; the polish then tries each
+    The interior-point method runs to the first gap tier, and the polish then tries each
     starting knot set within its round budget. If none satisfies the KKT conditions to
     ``tol``, the method continues to the next tier and the polish tries again. Nearly
     degenerate signals, such as a flat synthetic-y column whose knots change ``D b`` by
@@ -167,7 +167,7 @@ def trend_filter(
     -----
     SolverConvergenceWarning
         If no knot set satisfies the optimality conditions to ``tol`` and the
-        interior-point method does not reach its tightest duality gap; the result is then
+        interior-point method does not reach its tightest duality gap. The result is then
         the last interior-point solution.
 
     Notes
@@ -190,7 +190,7 @@ def trend_filter(
     is given only when neither the polish nor that gap is reached.
 
     When ``lam`` is at or past the first knot of the solution path, the solution is the
-    least-squares polynomial of degree ``order``; it is returned directly, with
+    least-squares polynomial of degree ``order``. It is returned directly, with
     ``n_iter = 0`` and a duality gap of 0. Penalties between about 1e4 times the signal's
     range and that knot condition the dual badly, and the solver may warn there.
 
